@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title CubeNode
+/// @notice The packed per-cube node data and the packed tier-rate word of {OptimizedCubeManagement}, and
+/// the reward arithmetic over them. `src/link_ops/layout.py` and `src/link_ops/rewards.py` mirror this
+/// file bit for bit; a property test holds them equal.
+///
+/// Per-cube word: the Solady ERC-721 ownership slot of the cube. Solady owns bits [0..159] (the owner) and
+/// leaves the upper 96 bits ("extra data") to the collection, which keeps the node data there, so one
+/// cold read and one rewrite of a single slot serve a whole claim of that cube.
+/// ```
+///  255            204 203             164 163  162   161    160 159                0
+/// +------------------+-------------------+-------+------+------+-------------------+
+/// | totalMined (52)  | lastClaimTime (40)| tier  |carried|active|    owner (160)    |
+/// +------------------+-------------------+-------+------+------+-------------------+
+/// ```
+/// - `totalMined`: reward units (1 unit = {UNIT} wei) ever paid for this cube.
+/// - `lastClaimTime`: unix seconds when accrual last (re)started (mint, claim while active, reactivation).
+/// - `tier`: 0..3, selects the rate.
+/// - `carried`: set when the cube holds rewards frozen at its deactivation, kept in a side mapping.
+/// - `active`: only active cubes accrue.
+///
+/// Rates word: one storage slot read once per claim.
+/// ```
+///   255   254  252 251     189 188     126 125      63 62        0
+/// +------+-------+---------+------------+------------+----------+
+/// |paused| unused|  tier 3 |   tier 2   |   tier 1   |  tier 0  |
+/// +------+-------+---------+------------+------------+----------+
+///  each tier (63 bits, at 63 * tier):  [23..62] since (40)  |  [0..22] rate in units per second (23)
+/// ```
+/// - `since`: the time the tier's current rate took effect. A cube whose `lastClaimTime` is at or after
+///   it has accrued at one rate only (the fast path); older cubes walk the tier's rate history.
+library CubeNode {
+    /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
+    /*                         CONSTANTS                          */
+    /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
+
+    /// @dev Wei per reward unit. Rates are whole units per second; totals are whole units.
+    uint256 internal constant UNIT = 1e12;
+    /// @dev Number of tiers (ids 0 .. TIERS - 1).
+    uint256 internal constant TIERS = 4;
+
+    /// @dev Mask of the owner address (bits 0..159), owned by Solady's ERC721.
+    uint256 internal constant OWNER_MASK = (1 << 160) - 1;
+    /// @dev The `active` flag.
+    uint256 internal constant ACTIVE_BIT = 1 << 160;
+    /// @dev The `carried` flag.
+    uint256 internal constant CARRIED_BIT = 1 << 161;
+    /// @dev Position and width of `tier`.
+    uint256 internal constant TIER_SHIFT = 162;
+    uint256 internal constant TIER_MASK = (1 << 2) - 1;
+    /// @dev Position and width of `lastClaimTime`.
+    uint256 internal constant TIME_SHIFT = 164;
+    uint256 internal constant TIME_MASK = (1 << 40) - 1;
+    /// @dev Position and width of `totalMined`.
+    uint256 internal constant MINED_SHIFT = 204;
+    uint256 internal constant MINED_MAX = (1 << 52) - 1;
+
+    /// @dev Rates word: the pause flag.
+    uint256 internal constant PAUSED_BIT = 1 << 255;
+    /// @dev Rates word: bits per tier, and the fields inside a tier's 63 bits.
+    uint256 internal constant TIER_WIDTH = 63;
+    uint256 internal constant RATE_MASK = (1 << 23) - 1;
+    uint256 internal constant SINCE_SHIFT = 23;
+    uint256 internal constant TIER_FIELD_MASK = (1 << 63) - 1;
+
+    /// @dev The largest cube id; ids fit the seed's `uint32 cubeId`.
+    uint256 internal constant MAX_CUBE_ID = type(uint32).max;
+
+    /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
+    /*                      NODE WORD FIELDS                      */
+    /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
+
+    /// @dev Node data of a freshly minted, active cube (without the owner).
+    function newNode(uint256 tier, uint256 time) internal pure returns (uint96) {
+        return uint96((ACTIVE_BIT | (tier << TIER_SHIFT) | (time << TIME_SHIFT)) >> 160);
+    }
+
+    function owner(uint256 word) internal pure returns (address) {
+        return address(uint160(word));
+    }
+
+    function isActive(uint256 word) internal pure returns (bool) {
+        return word & ACTIVE_BIT != 0;
+    }
+
+    function hasCarried(uint256 word) internal pure returns (bool) {
+        return word & CARRIED_BIT != 0;
+    }
+
+    function tier(uint256 word) internal pure returns (uint256) {
+        return (word >> TIER_SHIFT) & TIER_MASK;
+    }
+
+    function lastClaimTime(uint256 word) internal pure returns (uint256) {
+        return (word >> TIME_SHIFT) & TIME_MASK;
+    }
+
+    function totalMined(uint256 word) internal pure returns (uint256) {
+        return word >> MINED_SHIFT;
+    }
+
+    /// @dev `word` with `lastClaimTime` replaced by `time`.
+    function withLastClaimTime(uint256 word, uint256 time) internal pure returns (uint256) {
+        return (word & ~(TIME_MASK << TIME_SHIFT)) | (time << TIME_SHIFT);
+    }
+
+    /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
+    /*                      RATES WORD FIELDS                     */
+    /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
+
+    /// @dev The current rate (units per second) of `t` and the time it took effect.
+    function tierRate(uint256 rates, uint256 t) internal pure returns (uint256 rate, uint256 since) {
+        uint256 field = (rates >> (TIER_WIDTH * t)) & TIER_FIELD_MASK;
+        rate = field & RATE_MASK;
+        since = field >> SINCE_SHIFT;
+    }
+
+    /// @dev `rates` with tier `t` set to `rate` units per second from `since`.
+    function withTierRate(uint256 rates, uint256 t, uint256 rate, uint256 since) internal pure returns (uint256) {
+        uint256 shift = TIER_WIDTH * t;
+        return (rates & ~(TIER_FIELD_MASK << shift)) | (((since << SINCE_SHIFT) | rate) << shift);
+    }
+
+    /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
+    /*                         ACCRUAL                            */
+    /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
+
+    /// @dev The claim of one cube on the fast path: an active cube with nothing carried that has accrued
+    /// at its tier's current rate only. Returns the rewritten word (`lastClaimTime = now`, `totalMined`
+    /// increased) and the units earned; `fast` is false when the cube needs the slow path instead.
+    /// Arithmetic cannot overflow 256 bits (rate < 2^23, elapsed < 2^40); a `totalMined` that would pass
+    /// {MINED_MAX} is sent to the slow path, which reverts.
+    function claimFast(uint256 word, uint256 rates, uint256 time)
+        internal
+        pure
+        returns (uint256 next, uint256 earned, bool fast)
+    {
+        /// @solidity memory-safe-assembly
+        assembly {
+            let field := and(shr(mul(TIER_WIDTH, and(shr(TIER_SHIFT, word), TIER_MASK)), rates), TIER_FIELD_MASK)
+            let last := and(shr(TIME_SHIFT, word), TIME_MASK)
+            // Fast when active, nothing carried, and accruing since the current rate took effect.
+            earned := mul(and(field, RATE_MASK), sub(time, last))
+            fast := and(
+                and(eq(and(word, or(ACTIVE_BIT, CARRIED_BIT)), ACTIVE_BIT), iszero(lt(last, shr(SINCE_SHIFT, field)))),
+                iszero(shr(52, add(shr(MINED_SHIFT, word), earned)))
+            )
+            // Add `earned` to totalMined and move lastClaimTime to `time` (time >= last).
+            next := add(add(word, shl(MINED_SHIFT, earned)), shl(TIME_SHIFT, sub(time, last)))
+        }
+    }
+}
