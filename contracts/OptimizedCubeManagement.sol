@@ -133,9 +133,10 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
         }
         if (units != 0) {
             totalReward = units * CubeNode.UNIT;
+            // Interactions last: every node is already rewritten. The token's Transfer(0, holder, total) is
+            // the claim's event (see {IOptimizedCubeManagement-batchClaimRewards}).
             _LBC.mint(msg.sender, totalReward);
         }
-        emit RewardsClaimed(msg.sender, cubeIds.length, totalReward);
     }
 
     /// @inheritdoc IOptimizedCubeManagement

@@ -55,9 +55,6 @@ interface IOptimizedCubeManagement {
     /// (each also emits ERC-721 `Transfer`).
     event CubesMinted(address indexed to, uint8 indexed tier, uint256 firstCubeId, uint256 quantity);
 
-    /// @notice `holder` claimed `amount` wei of LBC for `cubeCount` cube ids (the ids are in the calldata).
-    event RewardsClaimed(address indexed holder, uint256 cubeCount, uint256 amount);
-
     /// @notice Tier `tier` now pays `weiPerSecond` per cube, from this block on.
     event TierRateSet(uint8 indexed tier, uint256 previousWeiPerSecond, uint256 weiPerSecond);
 
@@ -146,6 +143,9 @@ interface IOptimizedCubeManagement {
     /// @dev Reverts as a whole with {NotCubeOwner} if the caller does not own every cube, with
     /// {NonexistentCube} for an unknown id, with {EnforcedPause} while paused, and with the token's
     /// `ERC20ExceededCap` if the total would pass the LBC cap. A repeated id pays once.
+    /// The claim emits no event of its own, to stay near the gas floor: LBC's `Transfer(0, holder,
+    /// totalReward)` in the same transaction records the payout, the ids are in the calldata, and
+    /// {nodeData} shows each cube's new state.
     /// @return totalReward LBC wei minted to the caller.
     function batchClaimRewards(uint256[] calldata cubeIds) external returns (uint256 totalReward);
 

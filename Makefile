@@ -1,0 +1,78 @@
+# The front door: `make demo` and `make test` are all a new machine needs (Python 3.10+, Node 20+).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+SOLC_VERSION := 0.8.30
+
+# Everything runs with the project-local toolchain: the venv (which also holds `anvil`) and the solc-js
+# wrapper where py-solc-x looks for compilers.
+export PATH := $(BIN):$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+SOLC := .solcx/solc-v$(SOLC_VERSION)
+ANVIL := $(VENV)/bin/anvil
+
+.PHONY: help setup test lint format demo gas-snapshot compile clean
+
+help:
+	@echo "make demo          deploy on a local anvil, mine, batch-claim, print the table"
+	@echo "make test          lint + the whole test suite (what CI runs)"
+	@echo "make setup         project-local toolchain: .venv, node_modules, solc-js wrapper, anvil"
+	@echo "make lint          ruff check, ruff format --check, mypy on src/"
+	@echo "make gas-snapshot  ape run gas_bench (writes reports/gas.json)"
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(SOLC) $(ANVIL)
+
+$(VENV_STAMP): pyproject.toml requirements.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(VENV)/bin/python -m pip install --quiet -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	@grep -q SOLCX_BINARY_PATH $(VENV)/bin/activate || \
+	  echo 'export SOLCX_BINARY_PATH="$(CURDIR)/.solcx"  # link-ops: solc-js wrapper' >> $(VENV)/bin/activate
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# py-solc-x finds `solc-v<version>` here and downloads nothing.
+$(SOLC): tools/solc.cjs $(NODE_STAMP)
+	mkdir -p .solcx
+	printf '#!/bin/sh\nexec node "%s/tools/solc.cjs" "$$@"\n' "$(CURDIR)" > $@
+	chmod +x $@
+	$@ --version | grep -q "Version: $(SOLC_VERSION)+commit"
+
+# The native anvil from npm's platform package, linked into the venv so it is on PATH when activated.
+$(ANVIL): $(NODE_STAMP) $(VENV_STAMP)
+	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n1)" $@
+	$@ --version >/dev/null
+
+compile: setup
+	ape compile
+
+lint: setup
+	ruff check src scripts tests
+	ruff format --check src scripts tests
+	mypy
+
+format: setup
+	ruff format src scripts tests
+	ruff check --fix src scripts tests
+
+test: setup lint
+	ape test tests
+
+demo: setup
+	ape run demo
+
+gas-snapshot: setup
+	ape run gas_bench
+
+clean:
+	rm -rf .build contracts/.cache reports

@@ -1,0 +1,265 @@
+"""Deploying and wiring the core protocol: LBCToken and OptimizedCubeManagement.
+
+:func:`deploy_protocol` converges a chain onto a complete deployment: it reuses what
+``deployments/<chain_id>.json`` records and is live, deploys what is missing, finishes the wiring (the cube
+contract holds LBC's MINTER_ROLE, tier rates set, roles handed to the admin) and records every step
+atomically, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ape import chain, project
+from ape.contracts import ContractInstance
+from eth_utils import is_address, to_checksum_address
+
+from . import layout
+from .chains import chain_name, is_local_chain
+from .deployments import ContractRecord, DeploymentRecord, load_record, record_path, save_record
+from .exceptions import (
+    ConfigurationError,
+    DeploymentRecordError,
+    MissingAccountError,
+    RecordedContractMissingError,
+    WrongChainError,
+)
+
+#: Default hard cap of LBC: one billion LBC.
+DEFAULT_LBC_CAP = 1_000_000_000 * 10**18
+#: Default rates in LBC wei per second per cube, tiers 0..3 (about 0.95, 2, 5 and 10 LBC a day).
+DEFAULT_TIER_RATES: tuple[int, ...] = (11 * 10**12, 23 * 10**12, 58 * 10**12, 116 * 10**12)
+
+LBC = "LBCToken"
+CUBES = "OptimizedCubeManagement"
+
+Reporter = Callable[[str], None]
+
+
+@dataclass
+class Protocol:
+    """A live deployment of the core protocol on one chain."""
+
+    lbc: ContractInstance
+    cubes: ContractInstance
+    chain_id: int
+    admin: str
+    record_file: Path | None = None
+    reused: bool = False
+
+
+def validate_tier_rates(tier_rates: Sequence[int] | None) -> tuple[int, ...]:
+    """`tier_rates` (wei per second, one per tier) checked against the contract's rules."""
+    rates = DEFAULT_TIER_RATES if tier_rates is None else tuple(int(r) for r in tier_rates)
+    problems = []
+    if len(rates) != layout.TIERS:
+        problems.append(f"expected {layout.TIERS} rates (one per tier), got {len(rates)}")
+    max_rate = layout.RATE_MASK * layout.UNIT
+    for tier, rate in enumerate(rates):
+        if rate < 0 or rate % layout.UNIT or rate > max_rate:
+            problems.append(
+                f"tier {tier}: {rate} wei/s must be a multiple of {layout.UNIT} between 0 and {max_rate}"
+            )
+    if problems:
+        raise ConfigurationError("invalid tier_rates: " + "; ".join(problems))
+    return rates
+
+
+def deploy_protocol(
+    sender: Any,
+    *,
+    admin: Any = None,
+    lbc_cap: int | None = None,
+    tier_rates: Sequence[int] | None = None,
+    record: bool = True,
+    deployments_dir: Path | None = None,
+    expected_chain_id: int | None = None,
+    report: Reporter | None = None,
+) -> Protocol:
+    """Deploys (or reuses) LBC and the cube contract, wires them, and records them.
+
+    Args:
+        sender: the ape account that signs every transaction.
+        admin: who governs everything (DEFAULT_ADMIN_ROLE and the cube roles); the sender when None. When
+            it differs, the sender deploys and wires, then hands every role to the admin and renounces its own.
+        lbc_cap: LBC's hard cap in wei (default :data:`DEFAULT_LBC_CAP`); a recorded token must have it.
+        tier_rates: wei per second per tier; applied to a new deployment (defaults then) or when given.
+        record: read and write ``deployments/<chain_id>.json``; False deploys afresh and writes nothing.
+        deployments_dir: where records live (default: the project's ``deployments/``).
+        expected_chain_id: refuse to act unless connected to this chain.
+        report: called with a line for each step taken.
+    """
+    say = report or (lambda _line: None)
+    if sender is None or not hasattr(sender, "address"):
+        raise MissingAccountError(
+            "no account to deploy with: pass --account <alias> (list them with `ape accounts list`), "
+            "or give an ape account object as `sender`"
+        )
+    if lbc_cap is not None and int(lbc_cap) <= 0:
+        raise ConfigurationError(f"lbc_cap must be a positive amount of wei, got {lbc_cap}")
+    rates = validate_tier_rates(tier_rates)
+    admin_address = _address_of(admin) if admin is not None else to_checksum_address(sender.address)
+
+    chain_id = chain.chain_id
+    if expected_chain_id is not None and chain_id != expected_chain_id:
+        raise WrongChainError(
+            f"connected to {chain_name(chain_id)} ({chain_id}), expected {chain_name(expected_chain_id)} "
+            f"({expected_chain_id}): pass the matching --network"
+        )
+    directory = deployments_dir or Path(project.path) / "deployments"
+    genesis = _genesis_hash()
+    rec = load_record(directory, chain_id) if record else None
+    if rec is not None and rec.genesis_hash != genesis:
+        if not is_local_chain(chain_id):
+            raise WrongChainError(
+                f"{record_path(directory, chain_id)} was written on a chain with genesis {rec.genesis_hash}, "
+                f"but the connected chain {chain_id} has genesis {genesis}: this is another network under "
+                "the same chain id. Connect to the recorded network, or move the record away."
+            )
+        say(f"{record_path(directory, chain_id)} belongs to an earlier local chain: starting a new record")
+        rec = None
+    reused = rec is not None and rec.complete
+    rec = rec or DeploymentRecord(chain_id=chain_id, genesis_hash=genesis)
+
+    def save(r: DeploymentRecord) -> DeploymentRecord:
+        if record:
+            save_record(directory, r)
+        return r
+
+    # 1. The token.
+    lbc = _recorded(rec, LBC, directory)
+    if lbc is None:
+        cap = DEFAULT_LBC_CAP if lbc_cap is None else int(lbc_cap)
+        lbc = sender.deploy(project.LBCToken, sender.address, cap)
+        say(f"deployed {LBC} at {lbc.address}")
+        rec = save(rec.with_contract(LBC, _contract_record(lbc)))
+    elif lbc_cap is not None and int(lbc.cap()) != int(lbc_cap):
+        raise ConfigurationError(
+            f"the recorded {LBC} at {lbc.address} has cap {lbc.cap()}, not {lbc_cap}: "
+            "drop lbc_cap to reuse it, or deploy with a new record"
+        )
+
+    # 2. The cube collection.
+    cubes = _recorded(rec, CUBES, directory)
+    if cubes is None:
+        cubes = sender.deploy(project.OptimizedCubeManagement, sender.address, lbc.address)
+        say(f"deployed {CUBES} at {cubes.address}")
+        rec = save(rec.with_contract(CUBES, _contract_record(cubes)))
+    elif to_checksum_address(cubes.lbcToken()) != to_checksum_address(lbc.address):
+        raise DeploymentRecordError(
+            f"the recorded {CUBES} at {cubes.address} pays in {cubes.lbcToken()}, not the recorded "
+            f"{LBC} {lbc.address}: restore the right record, or move it away to deploy afresh"
+        )
+
+    # 3. Wiring, each step only if not yet done (so a re-run after a failure finishes the job).
+    minter = lbc.MINTER_ROLE()
+    if not lbc.hasRole(minter, cubes.address):
+        _require_role(lbc, lbc.DEFAULT_ADMIN_ROLE(), sender, "grant LBC's MINTER_ROLE to the cube contract")
+        lbc.grantRole(minter, cubes.address, sender=sender)
+        say(f"granted LBC MINTER_ROLE to {CUBES}")
+    if not rec.complete or tier_rates is not None:
+        for tier, rate in enumerate(rates):
+            if int(cubes.tierRate(tier)) != rate:
+                _require_role(cubes, cubes.DEFAULT_ADMIN_ROLE(), sender, "set tier rates")
+                cubes.setTierRate(tier, rate, sender=sender)
+                say(f"tier {tier} rate set to {rate} wei/s")
+    if to_checksum_address(admin_address) != to_checksum_address(sender.address):
+        _hand_over(lbc, [lbc.DEFAULT_ADMIN_ROLE()], sender, admin_address, say)
+        cube_roles = [cubes.MINTER_ROLE(), cubes.OPERATOR_ROLE(), cubes.PAUSER_ROLE(), cubes.DEFAULT_ADMIN_ROLE()]
+        _hand_over(cubes, cube_roles, sender, admin_address, say)
+
+    if not rec.complete:
+        rec = save(rec.model_copy(update={"complete": True}))
+    return Protocol(
+        lbc=lbc,
+        cubes=cubes,
+        chain_id=chain_id,
+        admin=admin_address,
+        record_file=record_path(directory, chain_id) if record else None,
+        reused=reused,
+    )
+
+
+def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = None) -> Protocol:
+    """The protocol recorded for the connected chain; raises when there is no complete, live record."""
+    chain_id = chain.chain_id if chain_id is None else chain_id
+    directory = deployments_dir or Path(project.path) / "deployments"
+    rec = load_record(directory, chain_id)
+    if rec is None or not rec.complete:
+        raise DeploymentRecordError(
+            f"no complete deployment recorded for {chain_name(chain_id)} in {directory}: "
+            "run `ape run deploy --network ... --account ...` first"
+        )
+    lbc = _recorded(rec, LBC, directory)
+    cubes = _recorded(rec, CUBES, directory)
+    assert lbc is not None and cubes is not None  # a complete record has both
+    admin = _first_admin(cubes)
+    return Protocol(lbc, cubes, chain_id, admin, record_path(directory, chain_id), reused=True)
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+
+def _address_of(who: Any) -> str:
+    raw = getattr(who, "address", who)
+    if not isinstance(raw, str) or not is_address(raw):
+        raise ConfigurationError(f"admin must be an account or a 0x address, got {who!r}")
+    return to_checksum_address(raw)
+
+
+def _genesis_hash() -> str:
+    block_hash = chain.blocks[0].hash
+    return block_hash.hex() if isinstance(block_hash, bytes) else str(block_hash)
+
+
+def _contract_record(instance: ContractInstance) -> ContractRecord:
+    tx_hash = getattr(instance, "txn_hash", None)
+    block = None
+    if tx_hash:
+        block = chain.provider.get_receipt(tx_hash).block_number
+    return ContractRecord(address=str(instance.address), tx_hash=tx_hash, block_number=block)
+
+
+def _recorded(rec: DeploymentRecord, name: str, directory: Path) -> ContractInstance | None:
+    entry = rec.contracts.get(name)
+    if entry is None:
+        return None
+    code = chain.provider.get_code(entry.address)
+    if not code or len(code) == 0:
+        raise RecordedContractMissingError(
+            f"{record_path(directory, rec.chain_id)} records {name} at {entry.address}, but there is no "
+            "contract code there on the connected chain: check --network, or move the record away to "
+            "deploy afresh"
+        )
+    contract_type = getattr(project, name)
+    instance: ContractInstance = contract_type.at(entry.address)
+    return instance
+
+
+def _require_role(contract: ContractInstance, role: bytes, sender: Any, what: str) -> None:
+    if not contract.hasRole(role, sender.address):
+        raise ConfigurationError(
+            f"{sender.address} cannot {what}: it lacks the needed role on {contract.address}; "
+            "run again with the admin's account (--account)"
+        )
+
+
+def _hand_over(contract: ContractInstance, roles: list[Any], sender: Any, admin: str, say: Reporter) -> None:
+    # Grant everything first, renounce the admin role last: the sender never locks itself out half-way.
+    for role in roles:
+        if not contract.hasRole(role, admin):
+            contract.grantRole(role, admin, sender=sender)
+    for role in roles:
+        if contract.hasRole(role, sender.address):
+            contract.renounceRole(role, sender.address, sender=sender)
+    say(f"handed the roles of {contract.address} to {admin}")
+
+
+def _first_admin(cubes: ContractInstance) -> str:
+    for log in cubes.RoleGranted.range(0, chain.blocks.height + 1):
+        if log.role == cubes.DEFAULT_ADMIN_ROLE() and cubes.hasRole(log.role, log.account):
+            return to_checksum_address(log.account)
+    return ""

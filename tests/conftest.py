@@ -1,0 +1,78 @@
+"""Shared worlds: named actors, a deployed protocol, and factories that build on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from link_ops.deploy import DEFAULT_TIER_RATES, Protocol, deploy_protocol
+
+
+@pytest.fixture(scope="session")
+def admin(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def alice(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def bob(accounts):
+    return accounts[2]
+
+
+@pytest.fixture(scope="session")
+def operator(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def stranger(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def protocol(admin) -> Protocol:
+    """LBC + cubes with the default rates, wired, not recorded on disk."""
+    return deploy_protocol(admin, record=False)
+
+
+@pytest.fixture(scope="session")
+def lbc(protocol):
+    return protocol.lbc
+
+
+@pytest.fixture(scope="session")
+def cubes(protocol):
+    return protocol.cubes
+
+
+@pytest.fixture
+def mint_cubes(cubes, admin) -> Callable[..., list[int]]:
+    """Mints `quantity` cubes of `tier` to `to` and returns their ids."""
+
+    def mint(to, quantity: int = 1, tier: int = 0) -> list[int]:
+        first = cubes.totalMinted() + 1
+        cubes.mintBatch(to, tier, quantity, sender=admin)
+        return list(range(first, first + quantity))
+
+    return mint
+
+
+@pytest.fixture
+def advance(chain) -> Callable[[int], int]:
+    """Moves the chain `seconds` forward (mining a block) and returns the new timestamp."""
+
+    def advance(seconds: int) -> int:
+        chain.mine(timestamp=chain.pending_timestamp + seconds)
+        return int(chain.blocks.head.timestamp)
+
+    return advance
+
+
+@pytest.fixture(scope="session")
+def default_rates() -> tuple[int, ...]:
+    return DEFAULT_TIER_RATES
