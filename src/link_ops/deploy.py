@@ -46,7 +46,7 @@ class Protocol:
     lbc: ContractInstance
     cubes: ContractInstance
     chain_id: int
-    admin: str
+    admin: str | None
     record_file: Path | None = None
     reused: bool = False
 
@@ -195,9 +195,9 @@ def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = No
         )
     lbc = _recorded(rec, LBC, directory)
     cubes = _recorded(rec, CUBES, directory)
-    assert lbc is not None and cubes is not None  # a complete record has both
-    admin = _first_admin(cubes)
-    return Protocol(lbc, cubes, chain_id, admin, record_path(directory, chain_id), reused=True)
+    if lbc is None or cubes is None:
+        raise DeploymentRecordError(f"{record_path(directory, chain_id)} is marked complete but lacks a contract")
+    return Protocol(lbc, cubes, chain_id, None, record_path(directory, chain_id), reused=True)
 
 
 # --------------------------------------------------------------------------------------------- internals
@@ -256,10 +256,3 @@ def _hand_over(contract: ContractInstance, roles: list[Any], sender: Any, admin:
         if contract.hasRole(role, sender.address):
             contract.renounceRole(role, sender.address, sender=sender)
     say(f"handed the roles of {contract.address} to {admin}")
-
-
-def _first_admin(cubes: ContractInstance) -> str:
-    for log in cubes.RoleGranted.range(0, chain.blocks.height + 1):
-        if log.role == cubes.DEFAULT_ADMIN_ROLE() and cubes.hasRole(log.role, log.account):
-            return to_checksum_address(log.account)
-    return ""
