@@ -1,0 +1,50 @@
+"""`ape run demo`: deploy on a local anvil, mint cubes in tiers, advance 30 days, batch-claim, print the table."""
+
+from __future__ import annotations
+
+import click
+from ape import accounts
+from ape.cli import ConnectedProviderCommand, network_option
+from rich.console import Console
+from rich.table import Table
+
+from link_ops.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo
+from link_ops.exceptions import LinkOpsError
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@click.option("--days", default=30, show_default=True, help="days of mining before the claims")
+def cli(days: int) -> None:
+    console = Console()
+    deployer, *holders = accounts.test_accounts[: 1 + len(DEMO_HOLDINGS)]
+    try:
+        with console.status("running the demo…") as status:
+            result = run_demo(deployer, holders, days=days, say=lambda line: status.update(line))
+    except LinkOpsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    p = result.protocol
+    console.print(f"LBCToken {p.lbc.address}   OptimizedCubeManagement {p.cubes.address}   chain {p.chain_id}")
+    table = Table(title=f"batchClaimRewards after {result.days} days of mining")
+    for col in ("holder", "cubes", "LBC claimed", "model forecast", "gas", "gas / cube"):
+        table.add_column(col, justify="left" if col in ("holder", "cubes") else "right")
+    for h in result.holders:
+        tiers = ", ".join(f"{n}×{TIER_NAMES[t]}" for t, n in sorted(h.cubes_by_tier.items()))
+        match = "[green]=" if h.forecast_wei == h.claimed_wei else "[red]≠"
+        table.add_row(
+            f"{h.name} {h.address[:8]}…",
+            f"{h.cube_count} ({tiers})",
+            f"{h.claimed_wei / 10**18:,.6f}",
+            f"{match} {h.forecast_wei / 10**18:,.6f}",
+            f"{h.gas_used:,}",
+            f"{h.gas_used / h.cube_count:,.0f}",
+        )
+    console.print(table)
+    ok = result.total_supply == result.sum_total_mined
+    console.print(
+        f"LBC total supply {result.total_supply / 10**18:,.6f} "
+        f"{'equals' if ok else 'DIFFERS FROM'} the sum of totalMined over all cubes"
+    )
+    if not ok or any(h.forecast_wei != h.claimed_wei for h in result.holders):
+        raise click.ClickException("a claim did not match the reward model")

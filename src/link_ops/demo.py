@@ -1,0 +1,113 @@
+"""The demo: the protocol's main job on a local anvil playing Polygon.
+
+Deploys LBC and the cube collection, mints cubes in several tiers to a few holders, lets time pass, and
+has each holder batch-claim, checking every payout against the reward model's forecast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ape import chain
+
+from .chains import chain_name, is_local_chain
+from .deploy import Protocol, deploy_protocol
+from .exceptions import WrongChainError
+from .rewards import RewardModel
+
+#: Cubes per tier for each demo holder.
+DEMO_HOLDINGS: dict[str, dict[int, int]] = {
+    "alice": {0: 12, 1: 4},
+    "bob": {2: 6},
+    "carol": {0: 3, 1: 2, 3: 2},
+}
+TIER_NAMES = ("Bronze", "Silver", "Gold", "Diamond")
+
+
+@dataclass
+class HolderResult:
+    """One holder's claim."""
+
+    name: str
+    address: str
+    cubes_by_tier: dict[int, int]
+    forecast_wei: int
+    claimed_wei: int
+    gas_used: int
+
+    @property
+    def cube_count(self) -> int:
+        return sum(self.cubes_by_tier.values())
+
+
+@dataclass
+class DemoResult:
+    """What the demo did."""
+
+    protocol: Protocol
+    days: int
+    holders: list[HolderResult] = field(default_factory=list)
+    total_supply: int = 0
+    sum_total_mined: int = 0
+
+
+def run_demo(
+    deployer: Any,
+    holders: Sequence[Any],
+    *,
+    holdings: Mapping[str, Mapping[int, int]] = DEMO_HOLDINGS,
+    days: int = 30,
+    deployments_dir: Path | None = None,
+    say: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Runs the demo with `holders` (one account per entry of `holdings`) on a local chain."""
+    progress = say or (lambda _line: None)
+    if not is_local_chain(chain.chain_id):
+        raise WrongChainError(
+            f"the demo moves the clock, so it runs only on a local chain, not {chain_name(chain.chain_id)}: "
+            "use the default network (polygon:local:foundry)"
+        )
+    if len(holders) < len(holdings):
+        raise ValueError(f"the demo needs {len(holdings)} holder accounts, got {len(holders)}")
+
+    progress("deploying LBC and the cube collection")
+    protocol = deploy_protocol(deployer, deployments_dir=deployments_dir, report=progress)
+    cubes = protocol.cubes
+    model = RewardModel(deployed_at=int(chain.blocks.head.timestamp))
+    for tier in range(len(TIER_NAMES)):
+        model.set_tier_rate(tier, int(cubes.tierRate(tier)), int(chain.blocks.head.timestamp))
+
+    owned: dict[str, list[int]] = {}
+    for (name, tiers), account in zip(holdings.items(), holders):
+        progress(f"minting cubes to {name}")
+        owned[name] = []
+        for tier, quantity in tiers.items():
+            receipt = cubes.mintBatch(account, tier, quantity, sender=deployer)
+            first = model.mint_batch(account.address, tier, quantity, int(receipt.timestamp))
+            owned[name].extend(range(first, first + quantity))
+
+    progress(f"advancing {days} days")
+    chain.mine(timestamp=chain.pending_timestamp + days * 86_400)
+
+    result = DemoResult(protocol=protocol, days=days)
+    for (name, tiers), account in zip(holdings.items(), holders):
+        progress(f"{name} claims {len(owned[name])} cubes in one transaction")
+        claim_at = int(chain.pending_timestamp) + 60
+        forecast = model.forecast(owned[name], claim_at)
+        chain.pending_timestamp = claim_at
+        before = int(protocol.lbc.balanceOf(account))
+        receipt = cubes.batchClaimRewards(owned[name], sender=account)
+        model.claim(account.address, owned[name], int(receipt.timestamp))
+        claimed = int(protocol.lbc.balanceOf(account)) - before
+        result.holders.append(
+            HolderResult(name, str(account.address), dict(tiers), forecast, claimed, int(receipt.gas_used))
+        )
+
+    result.total_supply = int(protocol.lbc.totalSupply())
+    result.sum_total_mined = sum(
+        int(cubes.nodeData(cube_id)[0]) for ids in owned.values() for cube_id in ids
+    )
+    return result
