@@ -1,4 +1,4 @@
-"""`ape run demo`: deploy on a local anvil, mint cubes in tiers, advance 30 days, batch-claim, print the table."""
+"""`ape run demo`: deploy on a local anvil, mint cubes in tiers, mine 30 days, batch-claim, print a table."""
 
 from __future__ import annotations
 
@@ -25,12 +25,14 @@ def cli(days: int) -> None:
         raise click.ClickException(str(exc)) from None
 
     p = result.protocol
-    console.print(f"LBCToken {p.lbc.address}   OptimizedCubeManagement {p.cubes.address}   chain {p.chain_id}")
+    console.print(
+        f"LBCToken {p.lbc.address}   OptimizedCubeManagement {p.cubes.address}   chain {p.chain_id}"
+    )
     table = Table(title=f"batchClaimRewards after {result.days} days of mining")
     for col in ("holder", "cubes", "LBC claimed", "model forecast", "gas", "gas / cube"):
         table.add_column(col, justify="left" if col in ("holder", "cubes") else "right")
     for h in result.holders:
-        tiers = ", ".join(f"{n}×{TIER_NAMES[t]}" for t, n in sorted(h.cubes_by_tier.items()))
+        tiers = ", ".join(f"{n} {TIER_NAMES[t]}" for t, n in sorted(h.cubes_by_tier.items()))
         match = "[green]=" if h.forecast_wei == h.claimed_wei else "[red]≠"
         table.add_row(
             f"{h.name} {h.address[:8]}…",

@@ -31,7 +31,9 @@ def cli(account, admin: str | None, cap_lbc: int | None, rates: str | None, no_r
     try:
         tier_rates = [int(r) for r in rates.split(",")] if rates else None
     except ValueError as exc:
-        raise click.BadParameter(f"--rates takes integers in wei/s, like 11000000000000,23000000000000,…: {exc}")
+        raise click.BadParameter(
+            f"--rates takes integers in wei/s, like 11000000000000,23000000000000,…: {exc}"
+        ) from None
     try:
         protocol = deploy_protocol(
             account,

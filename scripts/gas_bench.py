@@ -38,9 +38,7 @@ def cli(sizes: str, out: Path | None) -> None:
     table.add_section()
     table.add_row("fixed", f"{o.fixed:,}", f"{r.fixed:,}", f"{o.fixed / r.fixed:.3f}")
     table.add_row("per cube", f"{o.marginal:,.1f}", f"{r.marginal:,.1f}", f"{report.ratio:.3f}")
-    table.add_row(
-        f"max in {BLOCK_GAS_LIMIT:,}", f"{o.max_batch_in_block:,}", f"{r.max_batch_in_block:,}", ""
-    )
+    table.add_row(f"max in {BLOCK_GAS_LIMIT:,}", f"{o.max_batch_in_block:,}", f"{r.max_batch_in_block:,}", "")
     console.print(table)
 
     goals = Table(title="goals")

@@ -81,7 +81,7 @@ def run_demo(
         model.set_tier_rate(tier, int(cubes.tierRate(tier)), int(chain.blocks.head.timestamp))
 
     owned: dict[str, list[int]] = {}
-    for (name, tiers), account in zip(holdings.items(), holders):
+    for (name, tiers), account in zip(holdings.items(), holders[: len(holdings)], strict=True):
         progress(f"minting cubes to {name}")
         owned[name] = []
         for tier, quantity in tiers.items():
@@ -93,7 +93,7 @@ def run_demo(
     chain.mine(timestamp=chain.pending_timestamp + days * 86_400)
 
     result = DemoResult(protocol=protocol, days=days)
-    for (name, tiers), account in zip(holdings.items(), holders):
+    for (name, tiers), account in zip(holdings.items(), holders[: len(holdings)], strict=True):
         progress(f"{name} claims {len(owned[name])} cubes in one transaction")
         claim_at = int(chain.pending_timestamp) + 60
         forecast = model.forecast(owned[name], claim_at)
@@ -107,7 +107,5 @@ def run_demo(
         )
 
     result.total_supply = int(protocol.lbc.totalSupply())
-    result.sum_total_mined = sum(
-        int(cubes.nodeData(cube_id)[0]) for ids in owned.values() for cube_id in ids
-    )
+    result.sum_total_mined = sum(int(cubes.nodeData(cube_id)[0]) for ids in owned.values() for cube_id in ids)
     return result

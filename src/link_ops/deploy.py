@@ -15,7 +15,7 @@ from typing import Any
 
 from ape import chain, project
 from ape.contracts import ContractInstance
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 
 from . import layout
 from .chains import chain_name, is_local_chain
@@ -79,12 +79,13 @@ def deploy_protocol(
     expected_chain_id: int | None = None,
     report: Reporter | None = None,
 ) -> Protocol:
-    """Deploys (or reuses) LBC and the cube contract, wires them, and records them.
+    """Deploys (or reuses) LBC and the cube contract, wires them, records them.
 
     Args:
         sender: the ape account that signs every transaction.
         admin: who governs everything (DEFAULT_ADMIN_ROLE and the cube roles); the sender when None. When
-            it differs, the sender deploys and wires, then hands every role to the admin and renounces its own.
+            it differs, the sender deploys and wires, then hands every role to the admin
+            and renounces its own.
         lbc_cap: LBC's hard cap in wei (default :data:`DEFAULT_LBC_CAP`); a recorded token must have it.
         tier_rates: wei per second per tier; applied to a new deployment (defaults then) or when given.
         record: read and write ``deployments/<chain_id>.json``; False deploys afresh and writes nothing.
@@ -168,7 +169,12 @@ def deploy_protocol(
                 say(f"tier {tier} rate set to {rate} wei/s")
     if to_checksum_address(admin_address) != to_checksum_address(sender.address):
         _hand_over(lbc, [lbc.DEFAULT_ADMIN_ROLE()], sender, admin_address, say)
-        cube_roles = [cubes.MINTER_ROLE(), cubes.OPERATOR_ROLE(), cubes.PAUSER_ROLE(), cubes.DEFAULT_ADMIN_ROLE()]
+        cube_roles = [
+            cubes.MINTER_ROLE(),
+            cubes.OPERATOR_ROLE(),
+            cubes.PAUSER_ROLE(),
+            cubes.DEFAULT_ADMIN_ROLE(),
+        ]
         _hand_over(cubes, cube_roles, sender, admin_address, say)
 
     if not rec.complete:
@@ -196,7 +202,9 @@ def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = No
     lbc = _recorded(rec, LBC, directory)
     cubes = _recorded(rec, CUBES, directory)
     if lbc is None or cubes is None:
-        raise DeploymentRecordError(f"{record_path(directory, chain_id)} is marked complete but lacks a contract")
+        raise DeploymentRecordError(
+            f"{record_path(directory, chain_id)} is marked complete but lacks a contract"
+        )
     return Protocol(lbc, cubes, chain_id, None, record_path(directory, chain_id), reused=True)
 
 

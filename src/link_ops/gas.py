@@ -68,8 +68,18 @@ class GasReport:
         """(goal, measured, limit, met) rows."""
         o = self.optimized
         return [
-            ("marginal gas per cube", o.marginal, GOAL_MARGINAL_PER_CUBE, o.marginal <= GOAL_MARGINAL_PER_CUBE),
-            ("one-cube claim transaction", o.one_cube_claim, GOAL_ONE_CUBE_CLAIM, o.one_cube_claim <= GOAL_ONE_CUBE_CLAIM),
+            (
+                "marginal gas per cube",
+                o.marginal,
+                GOAL_MARGINAL_PER_CUBE,
+                o.marginal <= GOAL_MARGINAL_PER_CUBE,
+            ),
+            (
+                "one-cube claim transaction",
+                o.one_cube_claim,
+                GOAL_ONE_CUBE_CLAIM,
+                o.one_cube_claim <= GOAL_ONE_CUBE_CLAIM,
+            ),
             (
                 "one-cube claim (stretch)",
                 o.one_cube_claim,

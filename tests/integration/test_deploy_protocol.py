@@ -54,7 +54,9 @@ def test_deploy__interrupted_after_token__resumes_with_the_recorded_token(admin,
     assert rec is not None
     # As if the run had stopped right after deploying the token.
     partial = DeploymentRecord(
-        chain_id=rec.chain_id, genesis_hash=rec.genesis_hash, contracts={"LBCToken": rec.contracts["LBCToken"]}
+        chain_id=rec.chain_id,
+        genesis_hash=rec.genesis_hash,
+        contracts={"LBCToken": rec.contracts["LBCToken"]},
     )
     save_record(tmp_path, partial)
     resumed = deploy_protocol(admin, deployments_dir=tmp_path)
@@ -66,7 +68,12 @@ def test_deploy__interrupted_after_token__resumes_with_the_recorded_token(admin,
 
 def test_deploy__other_admin__gets_every_role_and_sender_keeps_none(admin, alice, tmp_path):
     p = deploy_protocol(admin, admin=alice, record=False)
-    roles = [p.cubes.DEFAULT_ADMIN_ROLE(), p.cubes.MINTER_ROLE(), p.cubes.OPERATOR_ROLE(), p.cubes.PAUSER_ROLE()]
+    roles = [
+        p.cubes.DEFAULT_ADMIN_ROLE(),
+        p.cubes.MINTER_ROLE(),
+        p.cubes.OPERATOR_ROLE(),
+        p.cubes.PAUSER_ROLE(),
+    ]
     assert all(p.cubes.hasRole(r, alice.address) for r in roles)
     assert not any(p.cubes.hasRole(r, admin.address) for r in roles)
     assert p.lbc.hasRole(p.lbc.DEFAULT_ADMIN_ROLE(), alice.address)
@@ -96,7 +103,11 @@ def test_deploy__zero_or_negative_cap__fails_before_any_transaction(admin, tmp_p
 
 @pytest.mark.parametrize(
     ("rates", "fragment"),
-    [((1, 0, 0, 0), "multiple of"), ((0, 0, 0), "expected 4 rates"), ((2**23 * 10**12, 0, 0, 0), "between 0")],
+    [
+        ((1, 0, 0, 0), "multiple of"),
+        ((0, 0, 0), "expected 4 rates"),
+        ((2**23 * 10**12, 0, 0, 0), "between 0"),
+    ],
 )
 def test_deploy__bad_tier_rates__fail_with_the_tier_named(admin, tmp_path, rates, fragment):
     with pytest.raises(ConfigurationError, match=fragment):
