@@ -45,7 +45,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from eth_utils import is_checksum_address, keccak
+from eth_utils.address import is_checksum_address
+from eth_utils.crypto import keccak
 
 __all__ = [
     "ACTIVE_BIT",

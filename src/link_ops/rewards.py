@@ -520,7 +520,8 @@ class RewardModel:
     # -- internals -----------------------------------------------------------------------------------------
 
     def _cube(self, cube_id: int) -> Cube:
-        cube = self._cubes.get(cube_id) if isinstance(cube_id, int) and not isinstance(cube_id, bool) else None
+        valid = isinstance(cube_id, int) and not isinstance(cube_id, bool)
+        cube = self._cubes.get(cube_id) if valid else None
         if cube is None:
             raise UnknownCube(cube_id, self.total_minted)
         return cube
