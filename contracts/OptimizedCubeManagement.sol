@@ -326,6 +326,7 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
     function _mintCubes(address to, uint8 tier, uint256 quantity) private returns (uint256 firstCubeId) {
         _checkTier(tier);
         if (to == address(0)) revert ZeroAddress();
+        if (quantity == 0) revert ZeroQuantity();
         uint256 minted = _minted;
         if (quantity > CubeNode.MAX_CUBE_ID - minted) revert CubeIdsExhausted(quantity, CubeNode.MAX_CUBE_ID);
         firstCubeId = minted + 1;

@@ -38,6 +38,9 @@ interface IOptimizedCubeManagement {
     /// @notice Minting `quantity` more cubes would pass the largest cube id, `maxCubeId`.
     error CubeIdsExhausted(uint256 quantity, uint256 maxCubeId);
 
+    /// @notice `mintBatch` was asked for zero cubes; ask for at least one.
+    error ZeroQuantity();
+
     /// @notice A required address argument was the zero address.
     error ZeroAddress();
 
@@ -126,7 +129,7 @@ interface IOptimizedCubeManagement {
     /// @return cubeId The new id; ids start at 1 and increase by one.
     function mint(address to, uint8 tier) external returns (uint256 cubeId);
 
-    /// @notice Mints `quantity` active cubes of `tier` to `to`. Only MINTER_ROLE.
+    /// @notice Mints `quantity` (at least one) active cubes of `tier` to `to`. Only MINTER_ROLE.
     /// @return firstCubeId The first new id; the rest follow consecutively.
     function mintBatch(address to, uint8 tier, uint256 quantity) external returns (uint256 firstCubeId);
 

@@ -58,6 +58,7 @@ __all__ = [
     "TotalMinedOverflow",
     "UnknownCube",
     "ZeroAddress",
+    "ZeroQuantity",
     "forecast_units",
 ]
 
@@ -154,6 +155,13 @@ class CubeIdsExhausted(RewardModelError):
             f"minting {quantity} cubes after {minted} would pass the largest cube id {MAX_CUBE_ID}; "
             f"mint at most {MAX_CUBE_ID - minted}"
         )
+
+
+class ZeroQuantity(RewardModelError):
+    """Contract error ``ZeroQuantity``: a batch mint of no cubes."""
+
+    def __init__(self) -> None:
+        super().__init__("mint_batch was asked for 0 cubes: ask for at least one")
 
 
 class ZeroAddress(RewardModelError):
@@ -386,15 +394,17 @@ class RewardModel:
     def mint_batch(self, owner: str, tier: int, quantity: int, now: int) -> int:
         """Mint ``quantity`` active cubes of ``tier`` to ``owner``; returns the first id (``mintBatch``).
 
-        Like the contract, a ``quantity`` of 0 mints nothing and returns the next id. Raises
-        :class:`InvalidTier`, :class:`ZeroAddress`, :class:`CubeIdsExhausted`, :class:`ClockWentBackwards`.
+        Raises :class:`InvalidTier`, :class:`ZeroAddress`, :class:`ZeroQuantity` (``quantity`` 0, like the
+        contract), :class:`CubeIdsExhausted`, :class:`ClockWentBackwards`.
         """
         _check_tier(tier)
         holder = normalize_address(owner, "owner")
         if holder == _ZERO_ADDRESS:
             raise ZeroAddress("owner")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-            raise ValueError(f"quantity = {quantity!r} must be a non-negative int")
+            raise ValueError(f"quantity = {quantity!r} must be a positive int")
+        if quantity == 0:
+            raise ZeroQuantity()
         minted = self.total_minted
         if quantity > MAX_CUBE_ID - minted:
             raise CubeIdsExhausted(quantity, minted)

@@ -388,6 +388,12 @@ def test_mint_batch__consecutive_ids_and_one_cubes_minted_event(cubes, admin, al
     assert cubes.balanceOf(alice) == 3
 
 
+def test_mint_batch__zero_quantity__reverts_zero_quantity(cubes, admin, alice):
+    with reverts(cubes.ZeroQuantity):
+        cubes.mintBatch(alice, 0, 0, sender=admin)
+    assert cubes.totalMinted() == 0
+
+
 @pytest.mark.parametrize("quantity", [2**32 - 1, 2**32, 2**256 - 1])
 def test_mint_batch__past_the_largest_id__reverts_cube_ids_exhausted(cubes, admin, alice, quantity):
     cubes.mint(alice, 0, sender=admin)  # one id used: 2**32 - 2 remain

@@ -26,6 +26,7 @@ from link_ops.rewards import (
     TotalMinedOverflow,
     UnknownCube,
     ZeroAddress,
+    ZeroQuantity,
     forecast_units,
 )
 
@@ -179,10 +180,11 @@ def test_mint_batch__returns_the_first_id_and_mints_consecutive_ids() -> None:
     assert [model.tier_of(i) for i in (1, 2, 3, 4)] == [0, 1, 1, 1]
 
 
-def test_mint_batch__quantity_zero__mints_nothing_and_returns_the_next_id_like_the_contract() -> None:
+def test_mint_batch__quantity_zero__raises_zero_quantity_like_the_contract() -> None:
     model = _model()
     model.mint(ALICE, 0, T0)
-    assert model.mint_batch(ALICE, 0, 0, T0) == 2
+    with pytest.raises(ZeroQuantity, match="at least one"):
+        model.mint_batch(ALICE, 0, 0, T0)
     assert model.total_minted == 1
 
 
@@ -655,7 +657,7 @@ class RewardMachine(RuleBasedStateMachine):
                 self.owed[cube] += self.rates[self.tier[cube]] * seconds
         self.now += seconds
 
-    @rule(owner=st.sampled_from(ACTORS), tier=st.integers(0, TIERS - 1), quantity=st.integers(0, 3))
+    @rule(owner=st.sampled_from(ACTORS), tier=st.integers(0, TIERS - 1), quantity=st.integers(1, 3))
     def mint(self, owner: str, tier: int, quantity: int) -> None:
         first = self.model.mint_batch(owner, tier, quantity, self.now)
         for cube in range(first, first + quantity):
