@@ -72,7 +72,7 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
     /// royalty. Every tier starts at rate 0; set rates with {setTierRate}. This contract needs LBC's
     /// MINTER_ROLE before anyone can claim.
     constructor(address admin, address lbcToken_) {
-        if (admin == address(0) || lbcToken_ == address(0)) revert ZeroAddress();
+        if (admin == address(0) || lbcToken_.code.length == 0) revert ZeroAddress();
         _LBC = ILBCToken(lbcToken_);
         uint256 base;
         /// @solidity memory-safe-assembly
@@ -106,36 +106,41 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
         uint256 rates = _rates;
         if (rates & CubeNode.PAUSED_BIT != 0) revert EnforcedPause();
         uint256 base = _OWNERSHIP_BASE;
+        uint256 ptr;
+        uint256 end;
+        /// @solidity memory-safe-assembly
+        assembly {
+            ptr := cubeIds.offset
+            end := add(ptr, shl(5, cubeIds.length))
+        }
         uint256 units;
-        for (uint256 i; i < cubeIds.length;) {
+        while (true) {
+            // Steady-state cubes in one tight loop; it stops at a cube that needs more than that.
+            (uint256 stoppedAt, uint256 earned) = CubeNode.claimRun(ptr, end, base, rates, block.timestamp, msg.sender);
+            units += earned;
+            if (stoppedAt == end) break;
             uint256 cubeId;
-            uint256 slot;
             uint256 word;
             /// @solidity memory-safe-assembly
             assembly {
-                // In bounds: i < cubeIds.length. The slot is only meaningful for ids < 2^32 (checked next).
-                cubeId := calldataload(add(cubeIds.offset, shl(5, i)))
-                slot := add(base, add(cubeId, cubeId))
-                word := sload(slot)
+                cubeId := calldataload(stoppedAt)
+                word := sload(add(base, add(cubeId, cubeId)))
             }
             if (cubeId > CubeNode.MAX_CUBE_ID || word.owner() != msg.sender) _revertNotClaimable(cubeId);
-            (uint256 next, uint256 earned, bool fast) = CubeNode.claimFast(word, rates, block.timestamp);
-            if (!fast) (next, earned) = _claimSlow(cubeId, word, rates);
+            uint256 next;
+            (next, earned) = _claimSlow(cubeId, word, rates);
             /// @solidity memory-safe-assembly
             assembly {
-                sstore(slot, next)
+                sstore(add(base, add(cubeId, cubeId)), next)
             }
-            // Cannot overflow: each `earned` is below 2^63 and the loop is bounded by calldata size.
-            unchecked {
-                units += earned;
-                ++i;
-            }
+            units += earned;
+            ptr = stoppedAt + 0x20;
         }
         if (units != 0) {
             totalReward = units * CubeNode.UNIT;
             // Interactions last: every node is already rewritten. The token's Transfer(0, holder, total) is
             // the claim's event (see {IOptimizedCubeManagement-batchClaimRewards}).
-            _LBC.mint(msg.sender, totalReward);
+            _mintLBC(msg.sender, totalReward);
         }
     }
 
@@ -337,6 +342,23 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
         }
         _minted = minted + quantity;
         emit CubesMinted(to, tier, firstCubeId, quantity);
+    }
+
+    /// @dev `_LBC.mint(to, amount)`, bubbling up the token's revert (such as `ERC20ExceededCap`). Plain
+    /// assembly skips the high-level call's code-size check: the constructor checked that LBC has code.
+    function _mintLBC(address to, uint256 amount) private {
+        address lbc = address(_LBC);
+        /// @solidity memory-safe-assembly
+        assembly {
+            let m := mload(0x40)
+            mstore(m, 0x40c10f19) // `mint(address,uint256)`.
+            mstore(add(m, 0x20), to)
+            mstore(add(m, 0x40), amount)
+            if iszero(call(gas(), lbc, 0, add(m, 0x1c), 0x44, 0x00, 0x00)) {
+                returndatacopy(m, 0x00, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
     }
 
     /// @dev The slow path of a claim: carried rewards, rate changes since the last claim, inactive cubes.

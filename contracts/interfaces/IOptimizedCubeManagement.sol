@@ -41,7 +41,7 @@ interface IOptimizedCubeManagement {
     /// @notice `mintBatch` was asked for zero cubes; ask for at least one.
     error ZeroQuantity();
 
-    /// @notice A required address argument was the zero address.
+    /// @notice A required address argument was the zero address (or, for the LBC token, holds no code).
     error ZeroAddress();
 
     /// @notice The operation is not allowed while claims are paused.

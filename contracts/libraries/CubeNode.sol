@@ -127,28 +127,42 @@ library CubeNode {
     /*                         ACCRUAL                            */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 
-    /// @dev The claim of one cube on the fast path: an active cube with nothing carried that has accrued
-    /// at its tier's current rate only. Returns the rewritten word (`lastClaimTime = now`, `totalMined`
-    /// increased) and the units earned; `fast` is false when the cube needs the slow path instead.
-    /// Arithmetic cannot overflow 256 bits (rate < 2^23, elapsed < 2^40); a `totalMined` that would pass
-    /// {MINED_MAX} is sent to the slow path, which reverts.
-    function claimFast(uint256 word, uint256 rates, uint256 time)
+    /// @dev Claims, on the fast path, the cubes whose ids are the calldata words from `ptr` up to `end`,
+    /// for `holder`, whose ownership slots are `base + 2 * id`. A cube is on the fast path when `holder`
+    /// owns it, it is active with nothing carried, has accrued at its tier's current rate only, and its
+    /// `totalMined` stays within {MINED_MAX}; each such cube's word is rewritten in place
+    /// (`lastClaimTime = time`, `totalMined` increased). Stops at the first cube that is not (which the
+    /// caller sends to the slow path or rejects) and returns its calldata position (`end` when all were
+    /// claimed) with the units earned so far.
+    /// Arithmetic cannot overflow: rate < 2^23 and elapsed < 2^40, and `units` sums fewer than 2^64 of them.
+    function claimRun(uint256 ptr, uint256 end, uint256 base, uint256 rates, uint256 time, address holder)
         internal
-        pure
-        returns (uint256 next, uint256 earned, bool fast)
+        returns (uint256 stoppedAt, uint256 units)
     {
         /// @solidity memory-safe-assembly
         assembly {
-            let field := and(shr(mul(TIER_WIDTH, and(shr(TIER_SHIFT, word), TIER_MASK)), rates), TIER_FIELD_MASK)
-            let last := and(shr(TIME_SHIFT, word), TIME_MASK)
-            // Fast when active, nothing carried, and accruing since the current rate took effect.
-            earned := mul(and(field, RATE_MASK), sub(time, last))
-            fast := and(
-                and(eq(and(word, or(ACTIVE_BIT, CARRIED_BIT)), ACTIVE_BIT), iszero(lt(last, shr(SINCE_SHIFT, field)))),
-                iszero(shr(52, add(shr(MINED_SHIFT, word), earned)))
-            )
-            // Add `earned` to totalMined and move lastClaimTime to `time` (time >= last).
-            next := add(add(word, shl(MINED_SHIFT, earned)), shl(TIME_SHIFT, sub(time, last)))
+            // The owner, active and carried bits of a fast cube, compared in one go.
+            let checkMask := or(OWNER_MASK, or(ACTIVE_BIT, CARRIED_BIT))
+            let expected := or(holder, ACTIVE_BIT)
+            for {} lt(ptr, end) { ptr := add(ptr, 0x20) } {
+                let id := calldataload(ptr)
+                // Valid for ids below 2^32 only; larger ids leave the run before the word is used.
+                let slot := add(base, add(id, id))
+                let word := sload(slot)
+                let field := and(shr(mul(TIER_WIDTH, and(shr(TIER_SHIFT, word), TIER_MASK)), rates), TIER_FIELD_MASK)
+                let last := and(shr(TIME_SHIFT, word), TIME_MASK)
+                let earned := mul(and(field, RATE_MASK), sub(time, last))
+                if iszero(
+                    and(
+                        and(eq(and(word, checkMask), expected), iszero(shr(32, id))),
+                        and(iszero(lt(last, shr(SINCE_SHIFT, field))), iszero(shr(52, add(shr(MINED_SHIFT, word), earned))))
+                    )
+                ) { break }
+                // lastClaimTime moves from `last` to `time` (time >= last); totalMined grows by `earned`.
+                sstore(slot, add(add(word, shl(MINED_SHIFT, earned)), shl(TIME_SHIFT, sub(time, last))))
+                units := add(units, earned)
+            }
+            stoppedAt := ptr
         }
     }
 }

@@ -187,6 +187,12 @@ def test_constructor__zero_lbc_token__reverts_zero_address(project, admin, cubes
         project.OptimizedCubeManagement.deploy(admin, ZERO_ADDRESS, sender=admin)
 
 
+def test_constructor__lbc_token_without_code__reverts_zero_address(project, admin, alice, cubes):
+    # A claim must never "pay" into an address that cannot mint.
+    with reverts(cubes.ZeroAddress):
+        project.OptimizedCubeManagement.deploy(admin, alice.address, sender=admin)
+
+
 def test_constructor__admin__holds_all_four_roles_and_the_deployer_none(project, admin, alice, lbc):
     fresh = project.OptimizedCubeManagement.deploy(alice, lbc, sender=admin)
     for role in (DEFAULT_ADMIN_ROLE, MINTER_ROLE, OPERATOR_ROLE, PAUSER_ROLE):
@@ -516,6 +522,49 @@ def test_batch_claim__unknown_id__reverts_nonexistent_cube_and_changes_nothing(
     with reverts(cubes.NonexistentCube, cubeId=unknown):
         cubes.batchClaimRewards([*ids, unknown], sender=alice)
     assert [node(cubes, i) for i in ids] == before
+    assert lbc.totalSupply() == 0
+
+
+def test_batch_claim__fast_and_slow_cubes_interleaved__each_paid_exactly(
+    cubes, lbc, admin, alice, advance, mint_cubes
+):
+    # The claim loop runs steady-state cubes in a tight loop and leaves it for a cube with carried
+    # rewards, an inactive cube or a rate change; it must resume at the right place and pay each once.
+    fast1, carried, fast2, inactive = mint_cubes(alice, 4, tier=1)
+    (rate_changed,) = mint_cubes(alice, 1, tier=2)
+    starts = {i: node(cubes, i).last_claim_time for i in (fast1, carried, fast2, inactive, rate_changed)}
+    advance(100)
+    off1 = cubes.setActive(carried, False, sender=admin)
+    on1 = cubes.setActive(carried, True, sender=admin)
+    off2 = cubes.setActive(inactive, False, sender=admin)
+    change = cubes.setTierRate(2, 2 * R2, sender=admin)
+    advance(50)
+    batch = [fast1, carried, fast2, inactive, rate_changed, carried, fast1]
+    receipt = cubes.batchClaimRewards(batch, sender=alice)
+    now = receipt.timestamp
+    expected = {
+        fast1: R1 * (now - starts[fast1]),
+        carried: R1 * (off1.timestamp - starts[carried]) + R1 * (now - on1.timestamp),
+        fast2: R1 * (now - starts[fast2]),
+        inactive: R1 * (off2.timestamp - starts[inactive]),
+        rate_changed: R2 * (change.timestamp - starts[rate_changed]) + 2 * R2 * (now - change.timestamp),
+    }
+    assert lbc_transfers(receipt, lbc) == [(ZERO_ADDRESS, alice.address, sum(expected.values()))]
+    assert {i: node(cubes, i).total_mined for i in expected} == expected
+    assert [cubes.pendingReward(i) for i in expected] == [0] * len(expected)
+    assert node(cubes, inactive).last_claim_time == starts[inactive]  # an inactive cube does not restart
+
+
+def test_batch_claim__foreign_cube_after_fast_ones__reverts_and_changes_nothing(
+    cubes, lbc, alice, bob, advance, mint_cubes
+):
+    mine = mint_cubes(alice, 5)
+    (theirs,) = mint_cubes(bob, 1)
+    advance(100)
+    before = [node(cubes, i) for i in mine]
+    with reverts(cubes.NotCubeOwner, cubeId=theirs, caller=alice.address):
+        cubes.batchClaimRewards([*mine, theirs], sender=alice)
+    assert [node(cubes, i) for i in mine] == before
     assert lbc.totalSupply() == 0
 
 
