@@ -196,7 +196,11 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
     /// @inheritdoc IOptimizedCubeManagement
     function setActive(uint256 cubeId, bool active) external onlyRole(OPERATOR_ROLE) {
         uint256 slot = _slotOf(cubeId);
-        uint256 word = _wordOf(cubeId);
+        uint256 word;
+        /// @solidity memory-safe-assembly
+        assembly {
+            word := sload(slot)
+        }
         if (word.isActive() == active) return;
         uint256 carried;
         if (active) {

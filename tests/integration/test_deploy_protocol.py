@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from link_ops.deploy import DEFAULT_LBC_CAP, DEFAULT_TIER_RATES, deploy_protocol
+from link_ops.deploy import DEFAULT_LBC_CAP, DEFAULT_TIER_RATES, deploy_protocol, load_protocol
 from link_ops.deployments import DeploymentRecord, load_record, save_record
 from link_ops.exceptions import (
     ConfigurationError,
@@ -184,3 +184,15 @@ def test_deploy__record_from_another_network_with_same_chain_id__refuses(admin, 
     with pytest.raises(WrongChainError, match="another network under the same chain id"):
         deploy_protocol(admin, deployments_dir=tmp_path)
     assert path.read_text() == before
+
+
+def test_load_protocol__after_a_recorded_deploy__returns_the_same_contracts(admin, chain, tmp_path):
+    deployed = deploy_protocol(admin, deployments_dir=tmp_path)
+    loaded = load_protocol(deployments_dir=tmp_path)
+    assert (loaded.lbc.address, loaded.cubes.address) == (deployed.lbc.address, deployed.cubes.address)
+    assert loaded.chain_id == chain.chain_id and loaded.reused
+
+
+def test_load_protocol__nothing_recorded__says_to_deploy_first(tmp_path):
+    with pytest.raises(DeploymentRecordError, match="ape run deploy"):
+        load_protocol(deployments_dir=tmp_path)
