@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from ape import accounts
 from ape.cli import ConnectedProviderCommand, network_option
-from rich.console import Console
 from rich.table import Table
 
+from link_ops.console import make_console
 from link_ops.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo
 from link_ops.exceptions import LinkOpsError
 
@@ -16,7 +16,7 @@ from link_ops.exceptions import LinkOpsError
 @network_option()
 @click.option("--days", default=30, show_default=True, help="days of mining before the claims")
 def cli(days: int) -> None:
-    console = Console()
+    console = make_console()
     deployer, *holders = accounts.test_accounts[: 1 + len(DEMO_HOLDINGS)]
     try:
         with console.status("running the demo…") as status:
@@ -28,8 +28,10 @@ def cli(days: int) -> None:
     console.print(
         f"LBCToken {p.lbc.address}   OptimizedCubeManagement {p.cubes.address}   chain {p.chain_id}"
     )
-    table = Table(title=f"batchClaimRewards after {result.days} days of mining")
-    for col in ("holder", "cubes", "LBC claimed", "model forecast", "gas", "gas / cube"):
+    table = Table(title=f"batchClaimRewards after {result.days} days of mining, and again a day later")
+    columns = ("holder", "cubes", "LBC claimed", "model forecast", "1st claim gas", "next-day gas")
+    columns += ("per cube",)
+    for col in columns:
         table.add_column(col, justify="left" if col in ("holder", "cubes") else "right")
     for h in result.holders:
         tiers = ", ".join(f"{n} {TIER_NAMES[t]}" for t, n in sorted(h.cubes_by_tier.items()))
@@ -40,7 +42,8 @@ def cli(days: int) -> None:
             f"{h.claimed_wei / 10**18:,.6f}",
             f"{match} {h.forecast_wei / 10**18:,.6f}",
             f"{h.gas_used:,}",
-            f"{h.gas_used / h.cube_count:,.0f}",
+            f"{h.next_day_gas_used:,}",
+            f"{h.next_day_gas_used / h.cube_count:,.0f}",
         )
     console.print(table)
     ok = result.total_supply == result.sum_total_mined

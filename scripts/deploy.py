@@ -9,10 +9,10 @@ from __future__ import annotations
 import click
 from ape import accounts, chain
 from ape.cli import ConnectedProviderCommand, account_option, network_option
-from rich.console import Console
 from rich.table import Table
 
 from link_ops.chains import chain_name, is_local_chain
+from link_ops.console import make_console
 from link_ops.deploy import deploy_protocol
 from link_ops.exceptions import LinkOpsError
 
@@ -25,7 +25,7 @@ from link_ops.exceptions import LinkOpsError
 @click.option("--rates", default=None, help="tier rates in wei/s, comma-separated, 4 values")
 @click.option("--no-record", is_flag=True, help="do not read or write deployments/<chain_id>.json")
 def cli(account, admin: str | None, cap_lbc: int | None, rates: str | None, no_record: bool) -> None:
-    console = Console()
+    console = make_console()
     if account is None and is_local_chain(chain.chain_id):
         account = accounts.test_accounts[0]
     try:

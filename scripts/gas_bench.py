@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 from ape import accounts, project
 from ape.cli import ConnectedProviderCommand, network_option
-from rich.console import Console
 from rich.table import Table
 
+from link_ops.console import make_console
 from link_ops.gas import BLOCK_GAS_LIMIT, DEFAULT_BATCH_SIZES, run_benchmark
 
 
@@ -20,7 +20,7 @@ from link_ops.gas import BLOCK_GAS_LIMIT, DEFAULT_BATCH_SIZES, run_benchmark
 @click.option("--sizes", default=",".join(map(str, DEFAULT_BATCH_SIZES)), help="batch sizes, comma-separated")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="JSON report (reports/gas.json)")
 def cli(sizes: str, out: Path | None) -> None:
-    console = Console()
+    console = make_console()
     batch_sizes = [int(s) for s in sizes.split(",") if s.strip()]
     deployer, holder = accounts.test_accounts[0], accounts.test_accounts[1]
     with console.status("measuring claims…") as status:

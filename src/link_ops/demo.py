@@ -37,6 +37,7 @@ class HolderResult:
     forecast_wei: int
     claimed_wei: int
     gas_used: int
+    next_day_gas_used: int = 0
 
     @property
     def cube_count(self) -> int:
@@ -105,6 +106,20 @@ def run_demo(
         result.holders.append(
             HolderResult(name, str(account.address), dict(tiers), forecast, claimed, int(receipt.gas_used))
         )
+
+    # A day later every holder claims again: the steady state, where each cube costs one slot rewrite.
+    chain.mine(timestamp=chain.pending_timestamp + 86_400)
+    for row, account in zip(result.holders, holders[: len(holdings)], strict=True):
+        progress(f"{row.name} claims again a day later")
+        claim_at = int(chain.pending_timestamp) + 60
+        forecast = model.forecast(owned[row.name], claim_at)
+        chain.pending_timestamp = claim_at
+        before = int(protocol.lbc.balanceOf(account))
+        receipt = cubes.batchClaimRewards(owned[row.name], sender=account)
+        model.claim(account.address, owned[row.name], int(receipt.timestamp))
+        row.forecast_wei += forecast
+        row.claimed_wei += int(protocol.lbc.balanceOf(account)) - before
+        row.next_day_gas_used = int(receipt.gas_used)
 
     result.total_supply = int(protocol.lbc.totalSupply())
     result.sum_total_mined = sum(int(cubes.nodeData(cube_id)[0]) for ids in owned.values() for cube_id in ids)
