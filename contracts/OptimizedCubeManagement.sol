@@ -45,20 +45,12 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
     /*                          STORAGE                           */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 
-    /// @dev A rate that took effect at `start`; `acc` is the units one always-active cube of the tier had
-    /// accrued from the tier's first checkpoint up to `start`.
-    struct RateCheckpoint {
-        uint40 start;
-        uint24 rate;
-        uint192 acc;
-    }
-
     /// @dev Pause flag and every tier's current rate and its start (layout in {CubeNode}).
     uint256 private _rates;
     /// @dev Number of cubes minted; the last id.
     uint256 private _minted;
     /// @dev Each tier's rate history, oldest first; the last entry mirrors `_rates`.
-    mapping(uint256 tier => RateCheckpoint[]) private _history;
+    mapping(uint256 tier => CubeNode.RateCheckpoint[]) private _history;
     /// @dev Units earned before a deactivation and not yet claimed (flagged by the node's `carried` bit).
     mapping(uint256 cubeId => uint256 units) private _carried;
     /// @dev Metadata base URI.
@@ -91,7 +83,7 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
         _setDefaultRoyalty(admin, _DEFAULT_ROYALTY_BPS);
         uint256 rates;
         for (uint256 t; t < CubeNode.TIERS; ++t) {
-            _history[t].push(RateCheckpoint({start: uint40(block.timestamp), rate: 0, acc: 0}));
+            CubeNode.setRate(_history[t], 0, block.timestamp);
             rates = rates.withTierRate(t, 0, block.timestamp);
         }
         _rates = rates;
@@ -179,16 +171,7 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
         uint256 rate = weiPerSecond / CubeNode.UNIT;
         if (rate > CubeNode.RATE_MASK) revert RateTooHigh(weiPerSecond, CubeNode.RATE_MASK * CubeNode.UNIT);
 
-        RateCheckpoint[] storage history = _history[tier];
-        RateCheckpoint storage last = history[history.length - 1];
-        uint256 previous = last.rate;
-        if (last.start == block.timestamp) {
-            // Nothing accrued at the previous rate in this second: replace it.
-            last.rate = uint24(rate);
-        } else {
-            uint256 acc = last.acc + previous * (block.timestamp - last.start);
-            history.push(RateCheckpoint({start: uint40(block.timestamp), rate: uint24(rate), acc: uint192(acc)}));
-        }
+        uint256 previous = CubeNode.setRate(_history[tier], rate, block.timestamp);
         _rates = _rates.withTierRate(tier, rate, block.timestamp);
         emit TierRateSet(tier, previous * CubeNode.UNIT, weiPerSecond);
     }
@@ -391,25 +374,7 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
         uint256 tier = word.tier();
         uint256 last = word.lastClaimTime();
         (uint256 rate, uint256 since) = rates.tierRate(tier);
-        if (last >= since) return (carried, rate * (block.timestamp - last));
-        // The rate changed since the last claim: the difference of the tier's accumulator.
-        RateCheckpoint[] storage history = _history[tier];
-        RateCheckpoint memory at = history[_checkpointAt(history, last)];
-        RateCheckpoint memory latest = history[history.length - 1];
-        uint256 accNow = latest.acc + rate * (block.timestamp - since);
-        uint256 accLast = at.acc + at.rate * (last - at.start);
-        accrued = accNow - accLast;
-    }
-
-    /// @dev Index of the last checkpoint that started at or before `time` (binary search; the first
-    /// checkpoint is the deployment, before every cube).
-    function _checkpointAt(RateCheckpoint[] storage history, uint256 time) private view returns (uint256 lo) {
-        uint256 hi = history.length - 1;
-        while (lo < hi) {
-            uint256 mid = (lo + hi + 1) >> 1;
-            if (history[mid].start <= time) lo = mid;
-            else hi = mid - 1;
-        }
+        accrued = CubeNode.accrued(_history[tier], last, rate, since, block.timestamp);
     }
 
     /// @dev The ownership slot of `cubeId`, which must exist.

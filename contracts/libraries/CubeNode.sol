@@ -69,6 +69,18 @@ library CubeNode {
     uint256 internal constant MAX_CUBE_ID = type(uint32).max;
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
+    /*                        RATE HISTORY                        */
+    /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
+
+    /// @dev A tier's rate (units per second) from `start` on; `acc` is what one always-active cube of the
+    /// tier had accrued from the tier's first checkpoint up to `start` (the tier's accumulator).
+    struct RateCheckpoint {
+        uint40 start;
+        uint24 rate;
+        uint192 acc;
+    }
+
+    /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
     /*                      NODE WORD FIELDS                      */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
 
@@ -163,6 +175,52 @@ library CubeNode {
                 units := add(units, earned)
             }
             stoppedAt := ptr
+        }
+    }
+
+    /// @dev Makes `rate` the tier's rate from `time` on and returns the previous one (0 for the first
+    /// checkpoint). A second change within the same second replaces the rate: nothing accrued in between.
+    /// The caller keeps the rates word's `since` equal to the latest checkpoint's `start`.
+    function setRate(RateCheckpoint[] storage history, uint256 rate, uint256 time) internal returns (uint256 previous) {
+        uint256 n = history.length;
+        if (n == 0) {
+            history.push(RateCheckpoint({start: uint40(time), rate: uint24(rate), acc: 0}));
+            return 0;
+        }
+        RateCheckpoint storage last = history[n - 1];
+        previous = last.rate;
+        if (last.start == time) {
+            last.rate = uint24(rate);
+        } else {
+            uint256 acc = last.acc + previous * (time - last.start);
+            history.push(RateCheckpoint({start: uint40(time), rate: uint24(rate), acc: uint192(acc)}));
+        }
+    }
+
+    /// @dev Units one active cube of the tier accrued from `last` to `time`, given the tier's current
+    /// `rate` and its start `since` (the latest checkpoint). One multiplication when nothing changed since
+    /// `last`; otherwise the difference of the tier's accumulator at `time` and at `last`.
+    function accrued(RateCheckpoint[] storage history, uint256 last, uint256 rate, uint256 since, uint256 time)
+        internal
+        view
+        returns (uint256)
+    {
+        if (last >= since) return rate * (time - last);
+        RateCheckpoint memory at = history[checkpointAt(history, last)];
+        RateCheckpoint memory latest = history[history.length - 1];
+        uint256 accNow = latest.acc + rate * (time - since);
+        uint256 accLast = at.acc + at.rate * (last - at.start);
+        return accNow - accLast;
+    }
+
+    /// @dev Index of the last checkpoint that started at or before `time` (binary search; the first
+    /// checkpoint is the deployment, before every cube).
+    function checkpointAt(RateCheckpoint[] storage history, uint256 time) internal view returns (uint256 lo) {
+        uint256 hi = history.length - 1;
+        while (lo < hi) {
+            uint256 mid = (lo + hi + 1) >> 1;
+            if (history[mid].start <= time) lo = mid;
+            else hi = mid - 1;
         }
     }
 }
