@@ -38,7 +38,7 @@ $(VENV_STAMP): pyproject.toml requirements.lock
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund --ignore-scripts  # anvil's postinstall is not needed: its platform package holds the binary
 	touch $@
 
 # py-solc-x finds `solc-v<version>` here and downloads nothing.
@@ -49,7 +49,7 @@ $(SOLC): tools/solc.cjs $(NODE_STAMP)
 	$@ --version | grep -q "Version: $(SOLC_VERSION)+commit"
 
 # The native anvil from npm's platform package, linked into the venv so it is on PATH when activated.
-$(ANVIL): $(NODE_STAMP) $(VENV_STAMP)
+$(ANVIL): | $(NODE_STAMP) $(VENV_STAMP)
 	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n1)" $@
 	$@ --version >/dev/null
 
