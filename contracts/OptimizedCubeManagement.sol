@@ -263,6 +263,22 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
     }
 
     /// @inheritdoc IOptimizedCubeManagement
+    function ownersOf(uint256[] calldata cubeIds) external view returns (address[] memory owners) {
+        owners = new address[](cubeIds.length);
+        uint256 base = _OWNERSHIP_BASE;
+        for (uint256 i; i < cubeIds.length; ++i) {
+            uint256 cubeId = cubeIds[i];
+            if (cubeId > CubeNode.MAX_CUBE_ID) continue; // Beyond every id: no owner.
+            uint256 word;
+            /// @solidity memory-safe-assembly
+            assembly {
+                word := sload(add(base, add(cubeId, cubeId)))
+            }
+            owners[i] = word.owner();
+        }
+    }
+
+    /// @inheritdoc IOptimizedCubeManagement
     function paused() external view returns (bool) {
         return _rates & CubeNode.PAUSED_BIT != 0;
     }

@@ -105,6 +105,10 @@ interface IOptimizedCubeManagement {
     /// @notice The tier of cube `cubeId`. Reverts with {NonexistentCube} for unknown ids.
     function tierOf(uint256 cubeId) external view returns (uint8);
 
+    /// @notice The holder of each of `cubeIds`, the zero address where no such cube exists: one call
+    /// for many cubes (partner contracts check ownership with it).
+    function ownersOf(uint256[] calldata cubeIds) external view returns (address[] memory owners);
+
     /// @notice Whether claims are paused. Accrual continues while paused.
     function paused() external view returns (bool);
 
