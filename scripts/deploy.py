@@ -51,6 +51,7 @@ def cli(account, admin: str | None, cap_lbc: int | None, rates: str | None, no_r
     table.add_column("address")
     table.add_row("LBCToken", str(protocol.lbc.address))
     table.add_row("OptimizedCubeManagement", str(protocol.cubes.address))
+    table.add_row("PartnerFactory", str(protocol.partner_factory.address))
     table.add_row("admin", protocol.admin)
     table.add_row("record", str(protocol.record_file or "not recorded"))
     console.print(table)

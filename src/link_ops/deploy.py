@@ -35,6 +35,7 @@ DEFAULT_TIER_RATES: tuple[int, ...] = (11 * 10**12, 23 * 10**12, 58 * 10**12, 11
 
 LBC = "LBCToken"
 CUBES = "OptimizedCubeManagement"
+FACTORY = "PartnerFactory"
 
 Reporter = Callable[[str], None]
 
@@ -45,6 +46,7 @@ class Protocol:
 
     lbc: ContractInstance
     cubes: ContractInstance
+    partner_factory: ContractInstance
     chain_id: int
     admin: str | None
     record_file: Path | None = None
@@ -79,7 +81,7 @@ def deploy_protocol(
     expected_chain_id: int | None = None,
     report: Reporter | None = None,
 ) -> Protocol:
-    """Deploys (or reuses) LBC and the cube contract, wires them, records them.
+    """Deploys (or reuses) LBC, the cube contract and the partner factory, wires them, records them.
 
     Args:
         sender: the ape account that signs every transaction.
@@ -122,8 +124,9 @@ def deploy_protocol(
             )
         say(f"{record_path(directory, chain_id)} belongs to an earlier local chain: starting a new record")
         rec = None
-    reused = rec is not None and rec.complete
+    was_complete = rec is not None and rec.complete
     rec = rec or DeploymentRecord(chain_id=chain_id, genesis_hash=genesis)
+    recorded_before = set(rec.contracts)
 
     def save(r: DeploymentRecord) -> DeploymentRecord:
         if record:
@@ -155,7 +158,19 @@ def deploy_protocol(
             f"{LBC} {lbc.address}: restore the right record, or move it away to deploy afresh"
         )
 
-    # 3. Wiring, each step only if not yet done (so a re-run after a failure finishes the job).
+    # 3. The partner factory (partners are onboarded through it, see link_ops.partners).
+    factory = _recorded(rec, FACTORY, directory)
+    if factory is None:
+        factory = sender.deploy(project.PartnerFactory, sender.address, cubes.address)
+        say(f"deployed {FACTORY} at {factory.address}")
+        rec = save(rec.with_contract(FACTORY, _contract_record(factory)))
+    elif to_checksum_address(factory.cubes()) != to_checksum_address(cubes.address):
+        raise DeploymentRecordError(
+            f"the recorded {FACTORY} at {factory.address} serves {factory.cubes()}, not the recorded "
+            f"{CUBES} {cubes.address}: restore the right record, or move it away to deploy afresh"
+        )
+
+    # 4. Wiring, each step only if not yet done (so a re-run after a failure finishes the job).
     minter = lbc.MINTER_ROLE()
     if not lbc.hasRole(minter, cubes.address):
         _require_role(lbc, lbc.DEFAULT_ADMIN_ROLE(), sender, "grant LBC's MINTER_ROLE to the cube contract")
@@ -176,16 +191,20 @@ def deploy_protocol(
             cubes.DEFAULT_ADMIN_ROLE(),
         ]
         _hand_over(cubes, cube_roles, sender, admin_address, say)
+        _hand_over(
+            factory, [factory.ONBOARDER_ROLE(), factory.DEFAULT_ADMIN_ROLE()], sender, admin_address, say
+        )
 
     if not rec.complete:
         rec = save(rec.model_copy(update={"complete": True}))
     return Protocol(
         lbc=lbc,
         cubes=cubes,
+        partner_factory=factory,
         chain_id=chain_id,
         admin=admin_address,
         record_file=record_path(directory, chain_id) if record else None,
-        reused=reused,
+        reused=was_complete and set(rec.contracts) == recorded_before,
     )
 
 
@@ -201,11 +220,13 @@ def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = No
         )
     lbc = _recorded(rec, LBC, directory)
     cubes = _recorded(rec, CUBES, directory)
-    if lbc is None or cubes is None:
+    factory = _recorded(rec, FACTORY, directory)
+    if lbc is None or cubes is None or factory is None:
         raise DeploymentRecordError(
-            f"{record_path(directory, chain_id)} is marked complete but lacks a contract"
+            f"{record_path(directory, chain_id)} lacks a contract of the protocol: run "
+            "`ape run deploy --network ... --account ...` to finish the deployment"
         )
-    return Protocol(lbc, cubes, chain_id, None, record_path(directory, chain_id), reused=True)
+    return Protocol(lbc, cubes, factory, chain_id, None, record_path(directory, chain_id), reused=True)
 
 
 # --------------------------------------------------------------------------------------------- internals

@@ -23,6 +23,8 @@ def test_deploy__fresh__wires_minter_role_rates_and_admin(admin, tmp_path):
     assert p.lbc.cap() == DEFAULT_LBC_CAP
     assert [p.cubes.tierRate(t) for t in range(4)] == list(DEFAULT_TIER_RATES)
     assert p.cubes.lbcToken() == p.lbc.address
+    assert p.partner_factory.cubes() == p.cubes.address
+    assert p.partner_factory.hasRole(p.partner_factory.ONBOARDER_ROLE(), admin.address)
     assert p.admin == admin.address and not p.reused
     for role in ("DEFAULT_ADMIN_ROLE", "MINTER_ROLE", "OPERATOR_ROLE", "PAUSER_ROLE"):
         assert p.cubes.hasRole(getattr(p.cubes, role)(), admin.address)
@@ -34,6 +36,7 @@ def test_deploy__records__addresses_atomically_and_complete(admin, chain, tmp_pa
     assert rec is not None and rec.complete
     assert rec.contracts["LBCToken"].address == p.lbc.address
     assert rec.contracts["OptimizedCubeManagement"].address == p.cubes.address
+    assert rec.contracts["PartnerFactory"].address == p.partner_factory.address
     assert rec.contracts["LBCToken"].block_number is not None
     # No temporary files are left beside the record.
     assert sorted(f.name for f in tmp_path.iterdir()) == [f"{chain.chain_id}.json"]
@@ -79,6 +82,26 @@ def test_deploy__other_admin__gets_every_role_and_sender_keeps_none(admin, alice
     assert p.lbc.hasRole(p.lbc.DEFAULT_ADMIN_ROLE(), alice.address)
     assert not p.lbc.hasRole(p.lbc.DEFAULT_ADMIN_ROLE(), admin.address)
     assert p.lbc.hasRole(p.lbc.MINTER_ROLE(), p.cubes.address)
+    factory_roles = [p.partner_factory.DEFAULT_ADMIN_ROLE(), p.partner_factory.ONBOARDER_ROLE()]
+    assert all(p.partner_factory.hasRole(r, alice.address) for r in factory_roles)
+    assert not any(p.partner_factory.hasRole(r, admin.address) for r in factory_roles)
+
+
+def test_deploy__record_from_before_the_factory__gains_the_factory_and_keeps_the_rest(admin, chain, tmp_path):
+    first = deploy_protocol(admin, deployments_dir=tmp_path)
+    rec = load_record(tmp_path, chain.chain_id)
+    assert rec is not None
+    older = rec.model_copy(
+        update={"contracts": {k: v for k, v in rec.contracts.items() if k != "PartnerFactory"}}
+    )
+    save_record(tmp_path, older)
+    again = deploy_protocol(admin, deployments_dir=tmp_path)
+    assert (again.lbc.address, again.cubes.address) == (first.lbc.address, first.cubes.address)
+    assert again.partner_factory.cubes() == first.cubes.address and not again.reused
+    assert (
+        load_record(tmp_path, chain.chain_id).contracts["PartnerFactory"].address
+        == again.partner_factory.address
+    )
 
 
 def test_deploy__custom_cap_and_rates__are_applied(admin):
