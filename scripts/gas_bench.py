@@ -41,6 +41,21 @@ def cli(sizes: str, out: Path | None) -> None:
     table.add_row(f"max in {BLOCK_GAS_LIMIT:,}", f"{o.max_batch_in_block:,}", f"{r.max_batch_in_block:,}", "")
     console.print(table)
 
+    if report.partner is not None:
+        pg = report.partner
+        partners = Table(title="partner onboarding (clone + terms in code + funding) vs a plain deployment")
+        for col in ("", "factory clone", "plain contract"):
+            partners.add_column(col, justify="right")
+        for cubes, gas in sorted(pg.create_by_cubes.items()):
+            partners.add_row(f"create + fund, {cubes:,} cubes exist", f"{gas:,}", "")
+        partners.add_row("plain deploy + fund", "", f"{pg.plain_deploy:,} + {pg.plain_fund:,}")
+        partners.add_row(
+            "claimWelcome per cube (contiguous)",
+            f"{pg.welcome_marginal:,.1f}",
+            f"{pg.plain_welcome_marginal:,.1f}",
+        )
+        console.print(partners)
+
     goals = Table(title="goals")
     for col in ("goal", "measured", "limit", ""):
         goals.add_column(col, justify="right" if col else "left")

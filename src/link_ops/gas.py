@@ -21,6 +21,9 @@ from .deploy import deploy_protocol
 GOAL_MARGINAL_PER_CUBE = 5_600
 GOAL_ONE_CUBE_CLAIM = 48_000
 STRETCH_ONE_CUBE_CLAIM = 45_000
+#: Goals of the partner-onboarding issue, in gas.
+GOAL_PARTNER_CREATE = 150_000
+GOAL_WELCOME_PER_CUBE = 3_500
 #: Polygon PoS block gas limit the "largest batch" is computed against.
 BLOCK_GAS_LIMIT = 30_000_000
 DEFAULT_BATCH_SIZES = (1, 10, 100, 500)
@@ -53,11 +56,41 @@ class ClaimCurve:
 
 
 @dataclass
+class PartnerGas:
+    """Onboarding one partner and its welcome claims, beside a plain full deployment."""
+
+    create_by_cubes: dict[int, int]
+    welcome_by_batch: dict[int, int]
+    plain_deploy: int
+    plain_fund: int
+    plain_welcome_by_batch: dict[int, int]
+
+    @staticmethod
+    def _marginal(by_batch: dict[int, int]) -> float:
+        lo, hi = min(by_batch), max(by_batch)
+        return (by_batch[hi] - by_batch[lo]) / (hi - lo)
+
+    @property
+    def create(self) -> int:
+        """The dearest createPartner measured (it should not depend on the number of cubes)."""
+        return max(self.create_by_cubes.values())
+
+    @property
+    def welcome_marginal(self) -> float:
+        return self._marginal(self.welcome_by_batch)
+
+    @property
+    def plain_welcome_marginal(self) -> float:
+        return self._marginal(self.plain_welcome_by_batch)
+
+
+@dataclass
 class GasReport:
     """The optimized design against the reference, with the goals."""
 
     optimized: ClaimCurve
     reference: ClaimCurve
+    partner: PartnerGas | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -67,7 +100,7 @@ class GasReport:
     def goals(self) -> list[tuple[str, float, float, bool]]:
         """(goal, measured, limit, met) rows."""
         o = self.optimized
-        return [
+        rows: list[tuple[str, float, float, bool]] = [
             (
                 "marginal gas per cube",
                 o.marginal,
@@ -87,6 +120,25 @@ class GasReport:
                 o.one_cube_claim <= STRETCH_ONE_CUBE_CLAIM,
             ),
         ]
+        if self.partner is not None:
+            pg = self.partner
+            rows.append(
+                (
+                    "partner create + fund (any cube count)",
+                    pg.create,
+                    GOAL_PARTNER_CREATE,
+                    pg.create <= GOAL_PARTNER_CREATE,
+                )
+            )
+            rows.append(
+                (
+                    "claimWelcome per cube",
+                    pg.welcome_marginal,
+                    GOAL_WELCOME_PER_CUBE,
+                    pg.welcome_marginal <= GOAL_WELCOME_PER_CUBE,
+                )
+            )
+        return rows
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +146,13 @@ class GasReport:
             "optimized": asdict(self.optimized),
             "reference": asdict(self.reference),
             "marginal_ratio_to_reference": round(self.ratio, 4),
+            "partner": None
+            if self.partner is None
+            else {
+                **asdict(self.partner),
+                "welcome_marginal": self.partner.welcome_marginal,
+                "plain_welcome_marginal": self.partner.plain_welcome_marginal,
+            },
             "goals": [
                 {"goal": g, "measured": m, "limit": limit, "met": met} for g, m, limit, met in self.goals()
             ],
@@ -152,11 +211,63 @@ def measure_reference(deployer: Any, holder: Any, sizes: Sequence[int], say: Pro
     return ClaimCurve("SeedCubeManagement (seed-literal reference)", gas)
 
 
+def measure_partner(deployer: Any, holder: Any, say: Progress) -> PartnerGas:
+    """createPartner with 10 and with 1,000 existing cubes, and welcome claims, beside a plain deployment."""
+    p = deploy_protocol(deployer, record=False)
+    lbc, cubes, factory = p.lbc, p.cubes, p.partner_factory
+    lbc.grantRole(lbc.MINTER_ROLE(), deployer.address, sender=deployer)
+    lbc.mint(deployer, 10**26, sender=deployer)
+    lbc.approve(factory.address, 2**256 - 1, sender=deployer)
+    services = [name.ljust(32, b"\0") for name in (b"coffee", b"wifi")]
+    amount = 5 * 10**18
+    window = 30 * 86_400
+
+    def terms() -> tuple[Any, ...]:
+        return (deployer.address, lbc.address, amount, window, [500, 1_000, 1_500, 2_000], services)
+
+    create: dict[int, int] = {}
+    for cube_count in (10, 1_000):
+        while int(cubes.totalMinted()) < cube_count:
+            cubes.mintBatch(holder, 0, min(500, cube_count - int(cubes.totalMinted())), sender=deployer)
+        partner_id = f"bench-{cube_count}".encode().ljust(32, b"\0")
+        create[cube_count] = int(factory.createPartner(partner_id, terms(), sender=deployer).gas_used)
+        say(f"partner created with {cube_count} cubes")
+    clone = project.PartnerBenefits.at(factory.partnerOf(b"bench-1000".ljust(32, b"\0")))
+
+    plain = deployer.deploy(
+        project.PlainPartnerBenefits,
+        cubes.address,
+        b"plain".ljust(32, b"\0"),
+        deployer.address,
+        lbc.address,
+        amount,
+        int(cubes.totalMinted()),
+        int(chain.pending_timestamp) + window,
+        [500, 1_000, 1_500, 2_000],
+        services,
+    )
+    plain_deploy = int(chain.provider.get_receipt(plain.txn_hash).gas_used)
+    plain_fund = int(lbc.transfer(plain.address, amount * int(cubes.totalMinted()), sender=deployer).gas_used)
+
+    def welcome(contract: Any) -> dict[int, int]:
+        contract.claimWelcome(
+            [1], sender=holder
+        )  # the holder's token balance and the first bitmap word exist
+        return {
+            10: int(contract.claimWelcome(list(range(2, 12)), sender=holder).gas_used),
+            110: int(contract.claimWelcome(list(range(12, 122)), sender=holder).gas_used),
+        }
+
+    return PartnerGas(create, welcome(clone), plain_deploy, plain_fund, welcome(plain))
+
+
 def run_benchmark(
     deployer: Any,
     holder: Any,
     sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
     say: Progress | None = None,
+    *,
+    partners: bool = True,
 ) -> GasReport:
     """Measures both designs at `sizes` (the smallest and largest give fixed and marginal cost)."""
     if len(set(sizes)) < 2:
@@ -164,4 +275,5 @@ def run_benchmark(
     progress = say or (lambda _line: None)
     optimized = measure_optimized(deployer, holder, sorted(set(sizes)), progress)
     reference = measure_reference(deployer, holder, sorted(set(sizes)), progress)
-    return GasReport(optimized, reference)
+    partner = measure_partner(deployer, holder, progress) if partners else None
+    return GasReport(optimized, reference, partner)

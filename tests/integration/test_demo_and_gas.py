@@ -7,7 +7,14 @@ import json
 import pytest
 
 from link_ops.demo import DEMO_HOLDINGS, run_demo
-from link_ops.gas import GOAL_MARGINAL_PER_CUBE, GOAL_ONE_CUBE_CLAIM, ClaimCurve, run_benchmark
+from link_ops.gas import (
+    GOAL_MARGINAL_PER_CUBE,
+    GOAL_ONE_CUBE_CLAIM,
+    GOAL_PARTNER_CREATE,
+    GOAL_WELCOME_PER_CUBE,
+    ClaimCurve,
+    run_benchmark,
+)
 
 
 def test_demo__every_claim__equals_the_model_forecast_and_supply_equals_total_mined(accounts, tmp_path):
@@ -26,7 +33,7 @@ def test_demo__too_few_holders__is_refused(accounts, tmp_path):
 
 
 def test_gas_benchmark__small_batches__optimized_beats_reference_and_meets_goals(accounts, tmp_path):
-    report = run_benchmark(accounts[0], accounts[1], sizes=(1, 5, 20))
+    report = run_benchmark(accounts[0], accounts[1], sizes=(1, 5, 20), partners=False)
     o, r = report.optimized, report.reference
     assert sorted(o.gas_by_batch) == [1, 5, 20]
     assert o.marginal <= GOAL_MARGINAL_PER_CUBE < r.marginal
@@ -36,6 +43,19 @@ def test_gas_benchmark__small_batches__optimized_beats_reference_and_meets_goals
     data = json.loads(path.read_text())
     assert data["optimized"]["gas_by_batch"]["20"] == o.gas_by_batch[20]
     assert [g["met"] for g in data["goals"]][:2] == [True, True]
+
+
+def test_gas_benchmark__partners__constant_onboarding_and_cheap_welcome_claims(accounts):
+    report = run_benchmark(accounts[0], accounts[1], sizes=(1, 2))
+    pg = report.partner
+    assert pg is not None
+    assert sorted(pg.create_by_cubes) == [10, 1_000]
+    assert pg.create <= GOAL_PARTNER_CREATE
+    # Constant in the number of cubes: only the snapshot's few code bytes differ.
+    assert abs(pg.create_by_cubes[1_000] - pg.create_by_cubes[10]) < 1_000
+    assert pg.welcome_marginal <= GOAL_WELCOME_PER_CUBE < pg.plain_welcome_marginal
+    assert pg.plain_deploy + pg.plain_fund > 3 * pg.create
+    assert [g["met"] for g in report.to_json()["goals"]][3:] == [True, True]
 
 
 def test_claim_curve__fit__fixed_and_marginal_from_the_extremes():
