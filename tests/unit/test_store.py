@@ -1,0 +1,560 @@
+"""Specs of link_ops.store: the operations store, on SQLite files in a temporary folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, inspect, select
+
+from link_ops.exceptions import ConfigurationError
+from link_ops.partners_config import PartnerConfig
+from link_ops.store import (
+    DB_URL_ENV,
+    DEFAULT_SLA,
+    ConfigMismatchError,
+    MonitoringRow,
+    OpsStore,
+    OpsStoreError,
+    PartnerRow,
+    PartnerStateError,
+    StepAlreadyDoneError,
+    StoreConfigurationError,
+    UnknownPartnerError,
+    default_db_url,
+)
+
+AMOY = 80002
+POLYGON = 137
+CONTRACT = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+OTHER_CONTRACT = "0x" + "ab" * 20
+SEOUL = timezone(timedelta(hours=9))
+WHEN = datetime(2025, 11, 26, 13, 30, tzinfo=SEOUL)
+ENDPOINTS = ["http://127.0.0.1:8765/health", "http://127.0.0.1:8765/api/v1/status"]
+TX = "0x" + "12" * 32
+
+
+def partner_config(partner_id: str = "cafe-seoul", **changes: Any) -> PartnerConfig:
+    data: dict[str, Any] = {
+        "partner_id": partner_id,
+        "name": "Hangang Roasters Seoul",
+        "api_endpoints": ENDPOINTS,
+        "auth_method": "api_key",
+        "services": ["coffee", "bakery"],
+        "benefit_structure": {"discount_bps": {0: 500, 3: 2500}},
+        "initial_benefits": {"token": "LBC", "amount_per_cube": 5 * 10**18},
+        "claim_window_days": 30,
+    }
+    return PartnerConfig.from_mapping({**data, **changes})
+
+
+@pytest.fixture(autouse=True)
+def _no_db_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(DB_URL_ENV, raising=False)
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ops.db'}"
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[OpsStore]:
+    with OpsStore(db_url) as ops:
+        yield ops
+
+
+@pytest.fixture
+def onboarding(store: OpsStore) -> PartnerConfig:
+    """cafe-seoul begun on Amoy, its first three steps done."""
+    config = partner_config()
+    store.begin_onboarding(config, AMOY)
+    store.record_step("cafe-seoul", AMOY, "validate")
+    store.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=1_234_567)
+    store.record_step("cafe-seoul", AMOY, "fund", detail=TX, gas_used=80_000)
+    return config
+
+
+# ---------------------------------------------------------------------------------------------- locations
+
+
+def test_default_db_url__is_ops_db_under_dot_link_ops_of_the_project_root(tmp_path: Path) -> None:
+    assert default_db_url(tmp_path) == f"sqlite:///{tmp_path.resolve() / '.link_ops' / 'ops.db'}"
+
+
+def test_default_db_url__project_root_defaults_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert default_db_url() == f"sqlite:///{tmp_path.resolve() / '.link_ops' / 'ops.db'}"
+
+
+def test_ops_store__no_url__creates_the_default_file_and_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    with OpsStore() as store:
+        store.begin_onboarding(partner_config(), AMOY)
+
+    assert (tmp_path / ".link_ops" / "ops.db").is_file()
+
+
+def test_ops_store__link_ops_db_url__is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    db_file = tmp_path / "elsewhere" / "nested" / "env.db"
+    monkeypatch.setenv(DB_URL_ENV, f"sqlite:///{db_file}")
+
+    with OpsStore() as store:
+        store.begin_onboarding(partner_config(), AMOY)
+
+    assert default_db_url(tmp_path) == f"sqlite:///{db_file}"
+    assert db_file.is_file()
+    assert not (tmp_path / ".link_ops").exists()
+    with OpsStore(f"sqlite:///{db_file}") as reopened:
+        assert reopened.get_partner("cafe-seoul", AMOY) is not None
+
+
+def test_ops_store__explicit_url__wins_over_link_ops_db_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    monkeypatch.setenv(DB_URL_ENV, f"sqlite:///{tmp_path / 'env.db'}")
+
+    with OpsStore(db_url) as store:
+        store.begin_onboarding(partner_config(), AMOY)
+
+    assert (tmp_path / "ops.db").is_file()
+    assert not (tmp_path / "env.db").exists()
+
+
+def test_ops_store__malformed_url__is_a_configuration_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(DB_URL_ENV, "not a url")
+
+    with pytest.raises(StoreConfigurationError, match=f"\\${DB_URL_ENV} 'not a url' is not a database URL"):
+        OpsStore()
+
+
+def test_ops_store__unknown_driver__is_a_configuration_error() -> None:
+    with pytest.raises(StoreConfigurationError, match="driver"):
+        OpsStore("nosuchdb://user@host/db")
+
+
+def test_ops_store__url_shown_without_password(db_url: str) -> None:
+    with OpsStore(db_url) as store:
+        assert store.url == db_url
+        assert repr(store) == f"OpsStore({db_url!r})"
+
+
+# ----------------------------------------------------------------------------------------------- partners
+
+
+def test_begin_onboarding__new_partner__is_onboarding_with_its_config(store: OpsStore) -> None:
+    config = partner_config()
+
+    record = store.begin_onboarding(config, AMOY)
+
+    assert record.partner_id == "cafe-seoul" and record.chain_id == AMOY
+    assert record.name == "Hangang Roasters Seoul"
+    assert record.status == "onboarding"
+    assert record.contract_address is None and record.integration_time is None
+    assert record.config == config
+    assert record.created_at.tzinfo == timezone.utc
+    assert store.get_partner("cafe-seoul", AMOY) == record
+
+
+def test_begin_onboarding__twice__returns_the_same_partner_not_a_second_one(store: OpsStore) -> None:
+    first = store.begin_onboarding(partner_config(), AMOY)
+    again = store.begin_onboarding(partner_config(), AMOY)
+
+    assert again.created_at == first.created_at
+    assert [p.partner_id for p in store.list_partners()] == ["cafe-seoul"]
+
+
+def test_begin_onboarding__no_step_done__takes_the_new_config(store: OpsStore) -> None:
+    store.begin_onboarding(partner_config(), AMOY)
+    store.record_step("cafe-seoul", AMOY, "validate", status="failed", detail="answered 503")
+
+    record = store.begin_onboarding(partner_config(name="Hangang Roasters"), AMOY)
+
+    assert record.name == "Hangang Roasters"
+    assert record.config.name == "Hangang Roasters"
+
+
+def test_begin_onboarding__steps_done_with_another_config__refuses_to_mix_them(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    with pytest.raises(ConfigMismatchError, match="validate, deploy, fund"):
+        store.begin_onboarding(partner_config(services=["tea"]), AMOY)
+
+    record = store.get_partner("cafe-seoul", AMOY)
+    assert record is not None and record.config == onboarding
+
+
+def test_begin_onboarding__active_partner__stays_active(store: OpsStore, onboarding: PartnerConfig) -> None:
+    active = store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+
+    again = store.begin_onboarding(onboarding, AMOY)
+
+    assert again.status == "active"
+    assert again == active
+    assert store.get_monitoring("cafe-seoul", AMOY) is not None
+
+
+def test_same_partner_on_two_chains__is_two_records(store: OpsStore, onboarding: PartnerConfig) -> None:
+    store.begin_onboarding(onboarding, POLYGON)
+    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+
+    amoy, polygon = store.get_partner("cafe-seoul", AMOY), store.get_partner("cafe-seoul", POLYGON)
+
+    assert amoy is not None and amoy.status == "active"
+    assert polygon is not None and polygon.status == "onboarding"
+    assert list(store.completed_steps("cafe-seoul", POLYGON)) == []
+    assert [(p.partner_id, p.chain_id) for p in store.list_partners()] == [
+        ("cafe-seoul", POLYGON),
+        ("cafe-seoul", AMOY),
+    ]
+    assert [p.chain_id for p in store.list_partners(chain_id=POLYGON)] == [POLYGON]
+
+
+def test_list_partners__sorted_by_chain_then_id(store: OpsStore) -> None:
+    for partner_id, chain_id in [("zeta-bar", AMOY), ("alpha-dapp", AMOY), ("mid-shop", POLYGON)]:
+        store.begin_onboarding(partner_config(partner_id), chain_id)
+
+    assert [(p.chain_id, p.partner_id) for p in store.list_partners()] == [
+        (POLYGON, "mid-shop"),
+        (AMOY, "alpha-dapp"),
+        (AMOY, "zeta-bar"),
+    ]
+    assert store.list_partners(chain_id=1) == []
+
+
+def test_get_partner__unknown__is_none(store: OpsStore) -> None:
+    assert store.get_partner("nobody", AMOY) is None
+
+
+@pytest.mark.parametrize("chain_id", [0, -1, True, "80002"])
+def test_begin_onboarding__bad_chain_id__is_a_configuration_error(store: OpsStore, chain_id: Any) -> None:
+    with pytest.raises(ConfigurationError, match="chain_id"):
+        store.begin_onboarding(partner_config(), chain_id)
+
+
+# -------------------------------------------------------------------------------------------------- steps
+
+
+def test_record_step__round_trips_detail_gas_and_utc_time(store: OpsStore) -> None:
+    store.begin_onboarding(partner_config(), AMOY)
+    before = datetime.now(timezone.utc)
+
+    written = store.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=1_234_567)
+
+    [(name, read)] = store.completed_steps("cafe-seoul", AMOY).items()
+    assert name == "deploy"
+    assert read == written
+    assert (read.step, read.status, read.detail, read.gas_used) == ("deploy", "done", TX, 1_234_567)
+    assert read.at.tzinfo == timezone.utc and before <= read.at <= datetime.now(timezone.utc)
+
+
+def test_completed_steps__only_done_steps_in_onboarding_order(store: OpsStore) -> None:
+    store.begin_onboarding(partner_config(), AMOY)
+    store.record_step("cafe-seoul", AMOY, "fund", status="failed", detail="insufficient LBC")
+    store.record_step("cafe-seoul", AMOY, "deploy", detail=TX)
+    store.record_step("cafe-seoul", AMOY, "validate")
+
+    assert list(store.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy"]
+    assert [(s.step, s.status) for s in store.list_steps("cafe-seoul", AMOY)] == [
+        ("validate", "done"),
+        ("deploy", "done"),
+        ("fund", "failed"),
+    ]
+
+
+def test_record_step__failed_then_done__overwrites_the_one_row(store: OpsStore) -> None:
+    store.begin_onboarding(partner_config(), AMOY)
+    store.record_step("cafe-seoul", AMOY, "deploy", status="failed", detail="out of gas")
+    store.record_step("cafe-seoul", AMOY, "deploy", status="failed", detail="nonce too low")
+
+    store.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=900_000)
+
+    [step] = store.list_steps("cafe-seoul", AMOY)
+    assert (step.status, step.detail, step.gas_used) == ("done", TX, 900_000)
+
+
+def test_record_step__done_twice__refused_and_the_first_kept(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    with pytest.raises(StepAlreadyDoneError, match=f"'deploy' of partner 'cafe-seoul' on chain {AMOY}"):
+        store.record_step("cafe-seoul", AMOY, "deploy", detail="0xsecond")
+
+    assert store.completed_steps("cafe-seoul", AMOY)["deploy"].detail == TX
+
+
+def test_record_step__failed_after_done__refused(store: OpsStore, onboarding: PartnerConfig) -> None:
+    with pytest.raises(StepAlreadyDoneError):
+        store.record_step("cafe-seoul", AMOY, "fund", status="failed", detail="late error")
+
+    assert store.completed_steps("cafe-seoul", AMOY)["fund"].status == "done"
+
+
+def test_onboarding_steps__unique_per_partner_chain_and_step_in_the_database(store: OpsStore) -> None:
+    constraints = inspect(store.engine).get_unique_constraints("onboarding_steps")
+
+    assert {tuple(c["column_names"]) for c in constraints} == {("partner_id", "chain_id", "step")}
+
+
+def test_record_step__same_step_on_another_chain__is_its_own(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    store.begin_onboarding(onboarding, POLYGON)
+
+    store.record_step("cafe-seoul", POLYGON, "deploy", detail="0xpolygon")
+
+    assert store.completed_steps("cafe-seoul", AMOY)["deploy"].detail == TX
+    assert store.completed_steps("cafe-seoul", POLYGON)["deploy"].detail == "0xpolygon"
+
+
+def test_record_step__unknown_partner__says_to_begin_onboarding(store: OpsStore) -> None:
+    with pytest.raises(UnknownPartnerError, match="begin_onboarding"):
+        store.record_step("nobody", AMOY, "validate")
+
+
+@pytest.mark.parametrize(
+    ("step", "status", "gas_used", "match"),
+    [
+        ("launch", "done", None, "unknown onboarding step 'launch'"),
+        ("deploy", "ok", None, "unknown step status 'ok'"),
+        ("deploy", "done", -1, "gas_used"),
+        ("deploy", "done", 1.5, "gas_used"),
+        ("monitor", "done", None, "activate"),
+    ],
+)
+def test_record_step__bad_arguments__are_configuration_errors_and_record_nothing(
+    store: OpsStore, step: str, status: str, gas_used: Any, match: str
+) -> None:
+    store.begin_onboarding(partner_config(), AMOY)
+
+    with pytest.raises(ConfigurationError, match=match):
+        store.record_step("cafe-seoul", AMOY, step, status=status, gas_used=gas_used)
+
+    assert store.list_steps("cafe-seoul", AMOY) == []
+
+
+# --------------------------------------------------------------------------------------------- activation
+
+
+def test_activate__partner_active_with_contract_time_monitoring_and_monitor_step(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    record = store.activate("cafe-seoul", AMOY, CONTRACT.lower(), WHEN, ENDPOINTS)
+
+    assert record.status == "active"
+    assert record.contract_address == CONTRACT
+    assert record.integration_time == WHEN
+    assert record.integration_time is not None and record.integration_time.tzinfo == timezone.utc
+    assert store.get_partner("cafe-seoul", AMOY) == record
+    monitoring = store.get_monitoring("cafe-seoul", AMOY)
+    assert monitoring is not None
+    assert monitoring.endpoints == tuple(ENDPOINTS)
+    assert dict(monitoring.sla) == dict(DEFAULT_SLA)
+    assert list(store.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy", "fund", "monitor"]
+
+
+def test_default_sla__is_the_seed_service_levels() -> None:
+    assert dict(DEFAULT_SLA) == {
+        "availability": 99.5,
+        "response_time_s": 2.0,
+        "error_rate": 0.005,
+        "benefit_apply_hours": 24,
+        "support_response_hours": 4,
+    }
+
+
+def test_activate__partial_sla__overrides_only_the_fields_given(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS, sla={"availability": 99.9})
+
+    monitoring = store.get_monitoring("cafe-seoul", AMOY)
+    assert monitoring is not None
+    assert dict(monitoring.sla) == {**DEFAULT_SLA, "availability": 99.9}
+
+
+@pytest.fixture
+def fail_partner_update() -> Iterator[list[int]]:
+    """Makes every UPDATE of a partners row raise; yields the monitoring rows present when it did."""
+    seen: list[int] = []
+
+    def boom(_mapper: Any, connection: Any, _target: Any) -> None:
+        seen.append(connection.execute(select(func.count()).select_from(MonitoringRow)).scalar_one())
+        raise RuntimeError("injected failure while activating")
+
+    event.listen(PartnerRow, "before_update", boom)
+    try:
+        yield seen
+    finally:
+        event.remove(PartnerRow, "before_update", boom)
+
+
+def test_activate__failure_after_the_monitoring_insert__leaves_nothing_behind(
+    store: OpsStore, onboarding: PartnerConfig, fail_partner_update: list[int]
+) -> None:
+    with pytest.raises(RuntimeError, match="injected failure"):
+        store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+
+    assert fail_partner_update == [1]  # the monitoring row was written before the failure...
+    record = store.get_partner("cafe-seoul", AMOY)
+    assert record is not None
+    assert record.status == "onboarding" and record.contract_address is None  # ...and rolled back with it
+    assert store.get_monitoring("cafe-seoul", AMOY) is None
+    assert "monitor" not in store.completed_steps("cafe-seoul", AMOY)
+
+
+def test_activate__again_with_the_same_contract__changes_nothing(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    first = store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+
+    again = store.activate("cafe-seoul", AMOY, CONTRACT, WHEN + timedelta(days=1), ["http://other.example/"])
+
+    assert again == first
+    monitoring = store.get_monitoring("cafe-seoul", AMOY)
+    assert monitoring is not None and monitoring.endpoints == tuple(ENDPOINTS)
+
+
+def test_activate__again_with_another_contract__refused(store: OpsStore, onboarding: PartnerConfig) -> None:
+    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+
+    with pytest.raises(PartnerStateError, match="already active"):
+        store.activate("cafe-seoul", AMOY, OTHER_CONTRACT, WHEN, ENDPOINTS)
+
+    record = store.get_partner("cafe-seoul", AMOY)
+    assert record is not None and record.contract_address == CONTRACT
+
+
+def test_activate__failed_partner__refused_until_onboarding_resumes(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    store.mark_failed("cafe-seoul", AMOY, "funding reverted")
+
+    with pytest.raises(PartnerStateError, match="begin_onboarding"):
+        store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    assert store.get_monitoring("cafe-seoul", AMOY) is None
+
+    store.begin_onboarding(onboarding, AMOY)
+    assert store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS).status == "active"
+
+
+def test_activate__unknown_partner__refused(store: OpsStore) -> None:
+    with pytest.raises(UnknownPartnerError):
+        store.activate("nobody", AMOY, CONTRACT, WHEN, ENDPOINTS)
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"contract_address": "0x1234"}, "contract_address"),
+        ({"contract_address": "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}, "EIP-55"),
+        ({"integration_time": datetime(2025, 11, 26, 13, 30)}, "timezone-aware"),
+        ({"endpoints": []}, "endpoints"),
+        ({"endpoints": "http://127.0.0.1:8765/health"}, "endpoints"),
+        ({"sla": {"uptime": 99.0}}, "unknown SLA field"),
+        ({"sla": {"availability": -1}}, "SLA values"),
+    ],
+)
+def test_activate__bad_arguments__are_configuration_errors_and_change_nothing(
+    store: OpsStore, onboarding: PartnerConfig, changes: dict[str, Any], match: str
+) -> None:
+    arguments: dict[str, Any] = {
+        "contract_address": CONTRACT,
+        "integration_time": WHEN,
+        "endpoints": ENDPOINTS,
+        **changes,
+    }
+
+    with pytest.raises(ConfigurationError, match=match):
+        store.activate("cafe-seoul", AMOY, **arguments)
+
+    record = store.get_partner("cafe-seoul", AMOY)
+    assert record is not None and record.status == "onboarding"
+    assert store.get_monitoring("cafe-seoul", AMOY) is None
+
+
+# ----------------------------------------------------------------------------------------------- failures
+
+
+def test_mark_failed__keeps_the_reason_and_the_done_steps(store: OpsStore, onboarding: PartnerConfig) -> None:
+    record = store.mark_failed("cafe-seoul", AMOY, "funding reverted: insufficient allowance")
+
+    assert record.status == "failed"
+    assert record.failure_reason == "funding reverted: insufficient allowance"
+    assert list(store.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy", "fund"]
+
+
+def test_begin_onboarding__failed_partner__resumes_as_onboarding(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    store.mark_failed("cafe-seoul", AMOY, "rpc down")
+
+    record = store.begin_onboarding(onboarding, AMOY)
+
+    assert record.status == "onboarding" and record.failure_reason is None
+    assert list(store.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy", "fund"]
+
+
+def test_mark_failed__active_partner__refused(store: OpsStore, onboarding: PartnerConfig) -> None:
+    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+
+    with pytest.raises(PartnerStateError, match="is active"):
+        store.mark_failed("cafe-seoul", AMOY, "late error")
+
+    record = store.get_partner("cafe-seoul", AMOY)
+    assert record is not None and record.status == "active"
+
+
+def test_mark_failed__unknown_partner__refused(store: OpsStore) -> None:
+    with pytest.raises(UnknownPartnerError):
+        store.mark_failed("nobody", AMOY, "whatever")
+
+
+def test_store_errors__are_link_ops_errors() -> None:
+    assert issubclass(StepAlreadyDoneError, OpsStoreError)
+    assert issubclass(StoreConfigurationError, ConfigurationError)
+
+
+# ------------------------------------------------------------------------------------------- persistence
+
+
+def test_records__persist_across_two_stores_on_the_same_file(db_url: str) -> None:
+    with OpsStore(db_url) as writer:
+        writer.begin_onboarding(partner_config(), AMOY)
+        writer.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=42)
+        written = writer.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+
+    with OpsStore(db_url) as reader:
+        assert reader.get_partner("cafe-seoul", AMOY) == written
+        assert reader.completed_steps("cafe-seoul", AMOY)["deploy"].gas_used == 42
+        monitoring = reader.get_monitoring("cafe-seoul", AMOY)
+        assert monitoring is not None and monitoring.endpoints == tuple(ENDPOINTS)
+
+
+def test_records__two_open_stores_see_each_others_writes(db_url: str) -> None:
+    with OpsStore(db_url) as one, OpsStore(db_url) as two:
+        one.begin_onboarding(partner_config(), AMOY)
+        two.record_step("cafe-seoul", AMOY, "validate")
+
+        assert list(one.completed_steps("cafe-seoul", AMOY)) == ["validate"]
+
+
+def test_ops_store__database_that_cannot_be_opened__says_where_and_what_to_do(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()
+
+    with pytest.raises(
+        OpsStoreError, match=f"cannot open the operations store at sqlite:///{folder}.*{DB_URL_ENV}"
+    ):
+        OpsStore(f"sqlite:///{folder}")
