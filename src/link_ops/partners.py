@@ -99,6 +99,13 @@ def onboard_new_partner(
         say("monitor", f"{config.partner_id} is already active at {on_chain}")
         return _result(config, on_chain, record.integration_time, gas_used=0, already=True)
 
+    if record is not None and record.status == "active":
+        raise PartnerConflictError(
+            f"the ops store shows '{config.partner_id}' active on chain {chain_id} at "
+            f"{record.contract_address}, but the factory {factory.address} has no contract for it: this "
+            "store belongs to another deployment or network (a restarted local chain?). Point "
+            "LINK_OPS_DB_URL at this deployment's store."
+        )
     ops.begin_onboarding(config, chain_id)
     done = ops.completed_steps(config.partner_id, chain_id)
 

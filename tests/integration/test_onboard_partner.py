@@ -152,3 +152,13 @@ def test_onboard__sender_cannot_fund_the_grant__says_how_much_is_missing(protoco
     protocol.cubes.mint(admin, 0, sender=admin)
     with pytest.raises(ConfigurationError, match="needs 5000000000000000000"):
         onboard_new_partner(make_config(), protocol, admin, store=store)
+
+
+def test_onboard__store_shows_active_but_chain_has_no_contract__refuses(
+    protocol, funded_admin, make_config, store, chain
+):
+    with chain.isolate():
+        onboard_new_partner(make_config(), protocol, funded_admin, store=store)
+    # The chain went back to before the partner existed; the store did not.
+    with pytest.raises(PartnerConflictError, match="belongs to another deployment"):
+        onboard_new_partner(make_config(), protocol, funded_admin, store=store)

@@ -1,0 +1,76 @@
+"""`ape run onboard_partner --config partners/example.yaml --network ... --account ...`
+
+Onboards one partner in the seed's four steps (validate, deploy, fund, monitor) with a progress display,
+and ends with the result table. The protocol must be deployed and recorded on that network
+(`ape run deploy`); on a local network, where every run is a new chain, it is deployed first.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+from ape import accounts, chain
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from link_ops.chains import chain_name, is_local_chain
+from link_ops.console import make_console
+from link_ops.deploy import deploy_protocol, load_protocol
+from link_ops.exceptions import LinkOpsError
+from link_ops.partners import STEPS, PartnerConfig, onboard_new_partner
+from link_ops.store import OpsStore
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option(prompt=False)
+@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="YAML or JSON")
+@click.option("--partner-account", default=None, help="the partner's address (default: the account)")
+@click.option("--health-timeout", default=10.0, show_default=True, help="seconds per endpoint")
+def cli(account, config_path: Path, partner_account: str | None, health_timeout: float) -> None:
+    console = make_console()
+    local = is_local_chain(chain.chain_id)
+    if account is None and local:
+        account = accounts.test_accounts[0]
+    try:
+        config = PartnerConfig.from_file(config_path)
+        protocol = deploy_protocol(account, record=False) if local else load_protocol()
+        # A local chain is new every run: its partners go to a throwaway store, not the real one.
+        store = OpsStore(f"sqlite:///{tempfile.mkdtemp(prefix='link-ops-')}/ops.db") if local else OpsStore()
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console) as progress:
+            tasks = {
+                step: progress.add_task(f"{i}. {step}: waiting", total=1) for i, step in enumerate(STEPS, 1)
+            }
+
+            def report(step: str, message: str) -> None:
+                progress.update(tasks[step], description=f"{STEPS.index(step) + 1}. {step}: {message}")
+                for earlier in STEPS[: STEPS.index(step)]:
+                    progress.update(tasks[earlier], completed=1)
+
+            result = onboard_new_partner(
+                config,
+                protocol,
+                account,
+                health_timeout=health_timeout,
+                partner_account=partner_account,
+                store=store,
+                report=report,
+            )
+            for task in tasks.values():
+                progress.update(task, completed=1)
+    except LinkOpsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    table = Table(title=f"partner onboarded on {chain_name(protocol.chain_id)} ({protocol.chain_id})")
+    table.add_column("field")
+    table.add_column("value")
+    table.add_row("partnerId", result.partner_id)
+    table.add_row("contractAddress", result.contract_address)
+    table.add_row("status", result.status)
+    table.add_row("integrationTime", result.integration_time.isoformat(timespec="seconds"))
+    table.add_row("gas used", f"{result.gas_used:,}")
+    table.add_row("already onboarded", "yes" if result.already_onboarded else "no")
+    console.print(table)
