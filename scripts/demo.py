@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
-from ape import accounts
+from ape import accounts, project
 from ape.cli import ConnectedProviderCommand, network_option
 from rich.table import Table
 
 from link_ops.console import make_console
-from link_ops.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo
+from link_ops.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo, run_partner_demo
 from link_ops.exceptions import LinkOpsError
+from link_ops.partners_config import EXAMPLE_CONFIG
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -21,6 +24,13 @@ def cli(days: int) -> None:
     try:
         with console.status("running the demo…") as status:
             result = run_demo(deployer, holders, days=days, say=lambda line: status.update(line))
+            partner = run_partner_demo(
+                result,
+                deployer,
+                holders,
+                Path(project.path) / EXAMPLE_CONFIG,
+                say=lambda line: status.update(line),
+            )
     except LinkOpsError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -53,3 +63,23 @@ def cli(days: int) -> None:
     )
     if not ok or any(h.forecast_wei != h.claimed_wei for h in result.holders):
         raise click.ClickException("a claim did not match the reward model")
+
+    o = partner.onboarding
+    onboarded = Table(title="partner onboarded: validate, deploy, fund, monitor")
+    onboarded.add_column("field")
+    onboarded.add_column("value")
+    onboarded.add_row("partnerId", o.partner_id)
+    onboarded.add_row("contractAddress", o.contract_address)
+    onboarded.add_row("status", o.status)
+    onboarded.add_row("integrationTime", o.integration_time.isoformat(timespec="seconds"))
+    onboarded.add_row("gas used (approve + create & fund)", f"{o.gas_used:,}")
+    onboarded.add_row(
+        "welcome grant", f"{partner.funded_wei / 10**18:,.2f} LBC for {partner.entitled_cubes} cubes"
+    )
+    onboarded.add_row(
+        f"{partner.holder} claimed",
+        f"{partner.welcome_paid_wei / 10**18:,.2f} LBC for {partner.holder_cubes} cubes",
+    )
+    onboarded.add_row(f"{partner.holder}'s cube 1 discount", f"{partner.discount_bps / 100:.1f} %")
+    onboarded.add_row("ops store", partner.store_url)
+    console.print(onboarded)

@@ -6,17 +6,22 @@ has each holder batch-claim, checking every payout against the reward model's fo
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
-from ape import chain
+from ape import chain, project
 
 from .chains import chain_name, is_local_chain
 from .deploy import Protocol, deploy_protocol
 from .exceptions import WrongChainError
+from .localhealth import serve_health
+from .partners import OnboardingResult, PartnerConfig, onboard_new_partner
 from .rewards import RewardModel
+from .store import OpsStore
 
 #: Cubes per tier for each demo holder.
 DEMO_HOLDINGS: dict[str, dict[int, int]] = {
@@ -53,6 +58,21 @@ class DemoResult:
     holders: list[HolderResult] = field(default_factory=list)
     total_supply: int = 0
     sum_total_mined: int = 0
+    owned: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class PartnerDemoResult:
+    """The example partner's onboarding and one holder's welcome claim."""
+
+    onboarding: OnboardingResult
+    entitled_cubes: int
+    funded_wei: int
+    holder: str
+    holder_cubes: int
+    welcome_paid_wei: int
+    discount_bps: int
+    store_url: str
 
 
 def run_demo(
@@ -122,5 +142,55 @@ def run_demo(
         row.next_day_gas_used = int(receipt.gas_used)
 
     result.total_supply = int(protocol.lbc.totalSupply())
+    result.owned = owned
     result.sum_total_mined = sum(int(cubes.nodeData(cube_id)[0]) for ids in owned.values() for cube_id in ids)
     return result
+
+
+def run_partner_demo(
+    demo: DemoResult,
+    deployer: Any,
+    holders: Sequence[Any],
+    config_path: Path,
+    *,
+    say: Callable[[str], None] | None = None,
+) -> PartnerDemoResult:
+    """Onboards the partner of `config_path` after :func:`run_demo`, against a local health service.
+
+    The service runs on a free local port, and the config's endpoints are pointed at it (their paths
+    kept), so two demos never collide. On this local chain the deployer funds the welcome grant by minting
+    it (it is LBC's admin); on a real network the onboarding account holds the welcome tokens. The ops
+    store is a throwaway SQLite file.
+    """
+    progress = say or (lambda _line: None)
+    config = PartnerConfig.from_file(config_path)
+    protocol = demo.protocol
+    entitled = int(protocol.cubes.totalMinted())
+    funded = config.initial_benefits.amount_per_cube * entitled
+    lbc = protocol.lbc
+    minter = lbc.MINTER_ROLE()
+    lbc.grantRole(minter, deployer.address, sender=deployer)
+    lbc.mint(deployer, funded, sender=deployer)
+    lbc.revokeRole(minter, deployer.address, sender=deployer)
+
+    store_url = f"sqlite:///{tempfile.mkdtemp(prefix='link-ops-demo-')}/ops.db"
+    with serve_health() as base, OpsStore(store_url) as store:
+        local = [base + urlparse(url).path for url in config.api_endpoints]
+        config = config.model_copy(update={"api_endpoints": local})
+        onboarding = onboard_new_partner(
+            config,
+            protocol,
+            deployer,
+            store=store,
+            health_timeout=5.0,
+            report=lambda step, line: progress(f"partner {step}: {line}"),
+        )
+    clone = project.PartnerBenefits.at(onboarding.contract_address)
+    name, account = next(iter(demo.owned)), holders[0]
+    ids = demo.owned[name]
+    progress(f"{name} claims the partner's welcome grant for {len(ids)} cubes")
+    before = int(lbc.balanceOf(account))
+    clone.claimWelcome(ids, sender=account)
+    paid = int(lbc.balanceOf(account)) - before
+    _, discount = clone.benefitOf(ids[0])
+    return PartnerDemoResult(onboarding, entitled, funded, name, len(ids), paid, int(discount), store_url)

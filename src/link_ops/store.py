@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
     select,
 )
@@ -462,6 +463,23 @@ class OpsStore:
             partner.updated_at = _utcnow()
             session.flush()
             return _partner_record(partner)
+
+    def forget(self, partner_id: str, chain_id: int) -> bool:
+        """Deletes every record of the partner on `chain_id` (monitoring, steps, partner) in one transaction.
+
+        For records that no longer match their chain, e.g. a restarted local node under the same chain id.
+        Returns whether there was a partner to forget.
+        """
+        with self._sessions.begin() as session:
+            row = session.get(PartnerRow, (partner_id, chain_id))
+            if row is None:
+                return False
+            for table in (MonitoringRow, StepRow):
+                session.execute(
+                    delete(table).where(table.partner_id == partner_id, table.chain_id == chain_id)
+                )
+            session.delete(row)
+            return True
 
     # -- reading
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from link_ops.demo import DEMO_HOLDINGS, run_demo
+from link_ops.demo import DEMO_HOLDINGS, run_demo, run_partner_demo
 from link_ops.gas import (
     GOAL_MARGINAL_PER_CUBE,
     GOAL_ONE_CUBE_CLAIM,
@@ -15,6 +16,7 @@ from link_ops.gas import (
     ClaimCurve,
     run_benchmark,
 )
+from link_ops.partners_config import EXAMPLE_CONFIG
 
 
 def test_demo__every_claim__equals_the_model_forecast_and_supply_equals_total_mined(accounts, tmp_path):
@@ -25,6 +27,21 @@ def test_demo__every_claim__equals_the_model_forecast_and_supply_equals_total_mi
         assert h.claimed_wei > 0 and h.claimed_wei == h.forecast_wei
         assert 0 < h.next_day_gas_used < h.gas_used  # the steady state is cheaper than a first claim
     assert result.total_supply == result.sum_total_mined == sum(h.claimed_wei for h in result.holders)
+
+
+def test_partner_demo__example_partner__onboarded_and_first_holder_paid_per_cube(accounts, tmp_path):
+    holders = [accounts[i] for i in range(1, 1 + len(DEMO_HOLDINGS))]
+    demo = run_demo(accounts[0], holders, days=1, deployments_dir=tmp_path)
+    root = Path(__file__).resolve().parents[2]
+    result = run_partner_demo(demo, accounts[0], holders, root / EXAMPLE_CONFIG)
+    cubes = sum(sum(tiers.values()) for tiers in DEMO_HOLDINGS.values())
+    per_cube = 5 * 10**18  # partners/example.yaml
+    assert result.onboarding.status == "active" and result.onboarding.partner_id == "cafe-seoul"
+    assert result.entitled_cubes == cubes and result.funded_wei == per_cube * cubes
+    first = next(iter(DEMO_HOLDINGS))
+    assert result.holder == first and result.holder_cubes == sum(DEMO_HOLDINGS[first].values())
+    assert result.welcome_paid_wei == per_cube * result.holder_cubes
+    assert result.discount_bps == 500  # tier 0 in the example
 
 
 def test_demo__too_few_holders__is_refused(accounts, tmp_path):

@@ -558,3 +558,20 @@ def test_ops_store__database_that_cannot_be_opened__says_where_and_what_to_do(tm
         OpsStoreError, match=f"cannot open the operations store at sqlite:///{folder}.*{DB_URL_ENV}"
     ):
         OpsStore(f"sqlite:///{folder}")
+
+
+def test_forget__removes_the_partner_its_steps_and_monitoring_on_that_chain_only(
+    store: OpsStore, onboarding: PartnerConfig
+) -> None:
+    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    store.begin_onboarding(onboarding, POLYGON)
+    store.record_step("cafe-seoul", POLYGON, "validate")
+
+    assert store.forget("cafe-seoul", AMOY) is True
+
+    assert store.get_partner("cafe-seoul", AMOY) is None
+    assert store.get_monitoring("cafe-seoul", AMOY) is None
+    assert store.list_steps("cafe-seoul", AMOY) == []
+    assert list(store.completed_steps("cafe-seoul", POLYGON)) == ["validate"]
+    assert store.begin_onboarding(onboarding, AMOY).status == "onboarding"
+    assert store.forget("nobody", AMOY) is False
