@@ -162,3 +162,23 @@ def test_onboard__store_shows_active_but_chain_has_no_contract__refuses(
     # The chain went back to before the partner existed; the store did not.
     with pytest.raises(PartnerConflictError, match="belongs to another deployment"):
         onboard_new_partner(make_config(), protocol, funded_admin, store=store)
+
+
+def test_onboard__failure_after_validation__next_run_resumes_and_keeps_the_done_step(
+    protocol, admin, make_config, store, mint_cubes, alice
+):
+    mint_cubes(alice, 2)
+    with pytest.raises(ConfigurationError, match="top the account up"):
+        onboard_new_partner(make_config(), protocol, admin, store=store)  # no LBC to fund the grant
+    first_steps = store.completed_steps("cafe-seoul", protocol.chain_id)
+    assert set(first_steps) == {"validate"}
+    assert store.get_partner("cafe-seoul", protocol.chain_id).status == "onboarding"
+
+    lbc = protocol.lbc
+    lbc.grantRole(lbc.MINTER_ROLE(), admin, sender=admin)
+    lbc.mint(admin, 2 * AMOUNT, sender=admin)
+    result = onboard_new_partner(make_config(), protocol, admin, store=store)
+    assert result.status == "active" and lbc.balanceOf(result.contract_address) == 2 * AMOUNT
+    steps = store.completed_steps("cafe-seoul", protocol.chain_id)
+    assert set(steps) == {"validate", "deploy", "fund", "monitor"}
+    assert steps["validate"].at == first_steps["validate"].at  # recorded once, by the first run
