@@ -188,9 +188,10 @@ def _welcome_token(config: PartnerConfig, protocol: Protocol) -> Any:
         return None
     if config.initial_benefits.is_lbc:
         return protocol.lbc
-    from ape import Contract
+    from ape import project
 
-    return Contract(config.initial_benefits.token)
+    # Any ERC-20: LBCToken's ABI covers balanceOf, allowance and approve (no explorer needed offline).
+    return project.LBCToken.at(config.initial_benefits.token)
 
 
 def _ensure_allowance(token: Any, sender: Any, spender: str, amount: int, say: Reporter) -> int:

@@ -182,3 +182,15 @@ def test_onboard__failure_after_validation__next_run_resumes_and_keeps_the_done_
     steps = store.completed_steps("cafe-seoul", protocol.chain_id)
     assert set(steps) == {"validate", "deploy", "fund", "monitor"}
     assert steps["validate"].at == first_steps["validate"].at  # recorded once, by the first run
+
+
+def test_onboard__other_erc20_welcome_token__approves_and_funds_in_it(
+    project, protocol, funded_admin, make_config, store
+):
+    token = project.MockERC20.deploy("Cafe Point", "CAFE", sender=funded_admin)
+    token.mint(funded_admin, 10 * 10**18, sender=funded_admin)
+    config = make_config(initial_benefits={"token": token.address, "amount_per_cube": 2 * 10**18})
+    result = onboard_new_partner(config, protocol, funded_admin, store=store)
+    assert token.balanceOf(result.contract_address) == 3 * 2 * 10**18
+    assert token.balanceOf(funded_admin) == 4 * 10**18
+    assert protocol.lbc.balanceOf(result.contract_address) == 0
