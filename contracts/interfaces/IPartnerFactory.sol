@@ -32,6 +32,9 @@ interface IPartnerFactory {
     error InvalidServiceCount(uint256 count);
     /// @notice The claim window must be longer than zero seconds.
     error ZeroClaimWindow();
+    /// @notice A claim window of `claimWindow` seconds would end after `maxDeadline`, the last time a clone
+    /// can hold (2^40 - 1 seconds: year 36812).
+    error ClaimWindowTooLong(uint256 claimWindow, uint256 maxDeadline);
     /// @notice A required address was zero (or the welcome token has no code).
     error ZeroAddress();
     /// @notice No clone is being created: the runtime query is only answered during {createPartner}.

@@ -51,6 +51,7 @@ contract PartnerFactory is IPartnerFactory, AccessControl {
 
         uint256 snapshot = IOptimizedCubeManagement(_CUBES).totalMinted();
         uint256 deadline = block.timestamp + terms.claimWindow;
+        if (deadline > type(uint40).max) revert ClaimWindowTooLong(terms.claimWindow, type(uint40).max);
         bytes memory runtime = PartnerTermsCodec.runtime(
             _IMPLEMENTATION,
             partnerId,
