@@ -1,0 +1,82 @@
+"""Strict custom-error assertions for the partner tests (the approach of test_cube_management's `reverts`).
+
+`ape.reverts` lets any revert pass when it cannot decode the error, and ape 0.8 never decodes the custom
+errors of view calls on anvil. `reverts` below requires the exact error name and inputs, decoding the raw
+revert data itself when ape did not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+from ape.exceptions import ContractLogicError, CustomError
+from eth_utils import keccak
+from hexbytes import HexBytes
+
+
+@dataclass
+class Caught:
+    error: CustomError | None = None
+
+
+def revert_data(error: ContractLogicError) -> HexBytes | None:
+    """The raw revert data (selector + arguments) behind `error`.
+
+    Transactions and deployments keep it on the web3 error. For calls, anvil reports it only in the
+    message, as `custom error 0x<selector>` followed, when there are arguments, by `: <arguments>` (as
+    text when they are valid UTF-8, as hex otherwise).
+    """
+    data = getattr(error.base_err, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    if data:
+        return HexBytes(data)
+    match = re.search(r"custom error 0x([0-9a-fA-F]{8})(?:: (.*))?\Z", str(error.base_err), re.DOTALL)
+    if match is None:
+        return None
+    selector, arguments = match.groups()
+    arguments = arguments or ""
+    if re.fullmatch(r"(?:[0-9a-fA-F]{64})*", arguments):
+        body = bytes.fromhex(arguments)
+    else:
+        body = arguments.encode("utf-8")
+    assert len(body) % 32 == 0, f"cannot read the error arguments from {str(error.base_err)!r}"
+    return HexBytes(bytes.fromhex(selector) + body)
+
+
+@contextmanager
+def reverts(expected: type[CustomError], **inputs: object) -> Iterator[Caught]:
+    """Asserts that the block reverts with the custom error `expected` and exactly these `inputs`.
+
+    `expected` is an error class taken from a contract instance (e.g. `factory.ZeroAddress`); its contract
+    is used to decode raw revert data, so take it from the contract that raises (or one sharing its ABI).
+    """
+    caught = Caught()
+    with pytest.raises(ContractLogicError) as excinfo:
+        yield caught
+    error = excinfo.value
+    if not isinstance(error, CustomError):
+        data = revert_data(error)
+        assert data is not None, (
+            f"expected {expected.__name__}, but the revert carries no error data: {error!r}"
+        )
+        contract = expected.contract  # type: ignore[attr-defined]
+        error = contract.provider.network.ecosystem.decode_custom_error(data, contract.address)
+        assert error is not None, f"expected {expected.__name__}, got undecodable revert data {data.hex()}"
+    assert type(error).__name__ == expected.__name__, f"expected {expected.__name__}, got {error!r}"
+    assert dict(error.inputs) == inputs
+    caught.error = error
+
+
+@contextmanager
+def reverts_with_selector(signature: str) -> Iterator[None]:
+    """Asserts a revert whose data is exactly the no-argument error `signature` (e.g. a Solady library
+    error such as `TransferFromFailed()`, which is in no contract's ABI)."""
+    with pytest.raises(ContractLogicError) as excinfo:
+        yield
+    data = revert_data(excinfo.value)
+    assert data == HexBytes(keccak(text=signature)[:4]), f"expected {signature}, got {excinfo.value!r}"
