@@ -76,3 +76,14 @@ def advance(chain) -> Callable[[int], int]:
 @pytest.fixture(scope="session")
 def default_rates() -> tuple[int, ...]:
     return DEFAULT_TIER_RATES
+
+
+@pytest.fixture(scope="session")
+def failing_deployer(accounts):
+    """Sends the deployments that are meant to revert, and nothing else.
+
+    ape describes a failed deployment with whatever contract type it last saw at the would-be address; on
+    a shared deployer, an earlier (since reverted) test may have put another contract there. This account's
+    addresses never hold anything.
+    """
+    return accounts[9]

@@ -35,8 +35,8 @@ interface IPartnerFactory {
     /// @notice A claim window of `claimWindow` seconds would end after `maxDeadline`, the last time a clone
     /// can hold (2^40 - 1 seconds: year 36812).
     error ClaimWindowTooLong(uint256 claimWindow, uint256 maxDeadline);
-    /// @notice A required address was zero (or the welcome token has no code).
-    error ZeroAddress();
+    /// @notice A required address was zero, or the cubes contract or a funded welcome token has no code.
+    error InvalidAddress();
     /// @notice No clone is being created: the runtime query is only answered during {createPartner}.
     error NoPendingClone();
 

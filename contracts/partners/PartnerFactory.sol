@@ -31,7 +31,7 @@ contract PartnerFactory is IPartnerFactory, AccessControl {
     bytes32 private immutable _INIT_CODE_HASH;
 
     constructor(address admin, address cubes_) {
-        if (admin == address(0) || cubes_.code.length == 0) revert ZeroAddress();
+        if (admin == address(0) || cubes_.code.length == 0) revert InvalidAddress();
         _CUBES = cubes_;
         _IMPLEMENTATION = address(new PartnerBenefits(cubes_));
         _INIT_CODE_HASH = keccak256(_INIT_CODE);
@@ -135,8 +135,8 @@ contract PartnerFactory is IPartnerFactory, AccessControl {
 
     function _checkTerms(bytes32 partnerId, PartnerTerms calldata terms) private view {
         if (partnerId == bytes32(0)) revert ZeroPartnerId();
-        if (terms.partner == address(0)) revert ZeroAddress();
-        if (terms.welcomeAmountPerCube != 0 && terms.welcomeToken.code.length == 0) revert ZeroAddress();
+        if (terms.partner == address(0)) revert InvalidAddress();
+        if (terms.welcomeAmountPerCube != 0 && terms.welcomeToken.code.length == 0) revert InvalidAddress();
         if (terms.claimWindow == 0) revert ZeroClaimWindow();
         if (terms.services.length == 0 || terms.services.length > 255) {
             revert InvalidServiceCount(terms.services.length);

@@ -122,16 +122,18 @@ def token_transfers(receipt, token) -> list[tuple[str, str, int]]:
 # --------------------------------------------------------------------------------------------- constructor
 
 
-def test_constructor__zero_admin__reverts_zero_address(project, admin, cubes, factory):
-    with reverts(factory.ZeroAddress):
-        project.PartnerFactory.deploy(ZERO_ADDRESS, cubes, sender=admin)
+def test_constructor__zero_admin__reverts_invalid_address(project, admin, cubes, factory, failing_deployer):
+    with reverts(factory.InvalidAddress):
+        project.PartnerFactory.deploy(ZERO_ADDRESS, cubes, sender=failing_deployer)
 
 
 @pytest.mark.parametrize("which", ["zero address", "account without code"])
-def test_constructor__cubes_without_code__reverts_zero_address(project, admin, alice, factory, which):
+def test_constructor__cubes_without_code__reverts_invalid_address(
+    project, admin, alice, factory, which, failing_deployer
+):
     cubes_address = ZERO_ADDRESS if which == "zero address" else alice.address
-    with reverts(factory.ZeroAddress):
-        project.PartnerFactory.deploy(admin, cubes_address, sender=admin)
+    with reverts(factory.InvalidAddress):
+        project.PartnerFactory.deploy(admin, cubes_address, sender=failing_deployer)
 
 
 def test_constructor__admin__holds_default_admin_and_onboarder_roles_and_the_deployer_none(
@@ -362,19 +364,19 @@ def test_create_partner__zero_partner_id__reverts(factory, admin, partner, token
         factory.createPartner(b"\x00" * 32, terms(partner, token), sender=admin)
 
 
-def test_create_partner__zero_partner_account__reverts_zero_address(factory, admin, token, fund):
+def test_create_partner__zero_partner_account__reverts_invalid_address(factory, admin, token, fund):
     fund(admin, 10**24)
-    with reverts(factory.ZeroAddress):
+    with reverts(factory.InvalidAddress):
         factory.createPartner(name("cafe-seoul"), terms(ZERO_ADDRESS, token), sender=admin)
     assert factory.partnerOf(name("cafe-seoul")) == ZERO_ADDRESS
 
 
 @pytest.mark.parametrize("which", ["zero address", "account without code"])
-def test_create_partner__nonzero_amount_with_a_token_without_code__reverts_zero_address(
+def test_create_partner__nonzero_amount_with_a_token_without_code__reverts_invalid_address(
     factory, admin, partner, alice, which
 ):
     token_address = ZERO_ADDRESS if which == "zero address" else alice.address
-    with reverts(factory.ZeroAddress):
+    with reverts(factory.InvalidAddress):
         factory.createPartner(name("cafe-seoul"), terms(partner, token_address, amount=1), sender=admin)
     assert factory.partnerOf(name("cafe-seoul")) == ZERO_ADDRESS
 
