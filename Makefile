@@ -53,8 +53,11 @@ $(ANVIL): | $(NODE_STAMP) $(VENV_STAMP)
 	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n1)" $@
 	$@ --version >/dev/null
 
+# ape copies dependency sources into contracts/.cache when it compiles them, and later lists only the first
+# 500 files under contracts/: with that copy present, contracts in subfolders vanish from `project`.
 compile: setup
 	ape compile
+	rm -rf contracts/.cache
 
 lint: setup
 	ruff check src scripts tests
@@ -65,13 +68,13 @@ format: setup
 	ruff format src scripts tests
 	ruff check --fix src scripts tests
 
-test: setup lint
+test: setup lint compile
 	ape test tests
 
-demo: setup
+demo: setup compile
 	ape run demo
 
-gas-snapshot: setup
+gas-snapshot: setup compile
 	ape run gas_bench
 
 clean:
