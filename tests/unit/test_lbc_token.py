@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-
 import pytest
-from ape.exceptions import ContractLogicError, CustomError
+from _errors import reverts
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
@@ -25,65 +20,6 @@ MAX_UINT256 = 2**256 - 1
 
 
 # --------------------------------------------------------------------------------------------- helpers
-
-
-@dataclass
-class Caught:
-    error: CustomError | None = None
-
-
-def revert_data(error: ContractLogicError) -> HexBytes | None:
-    """The raw revert data (selector + arguments) behind `error`, which ape does not decode for calls.
-
-    Deployments keep it on the web3 error. For calls, anvil reports it only in the message, as
-    `custom error 0x<selector>: <arguments>`, the arguments as text when they are valid UTF-8 and as hex
-    otherwise.
-    """
-    data = getattr(error.base_err, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if data:
-        return HexBytes(data)
-    match = re.search(r"custom error 0x([0-9a-fA-F]{8}): (.*)\Z", str(error.base_err), re.DOTALL)
-    if match is None:
-        return None
-    selector, arguments = match.groups()
-    if re.fullmatch(r"(?:[0-9a-fA-F]{64})*", arguments):
-        body = bytes.fromhex(arguments)
-    else:
-        body = arguments.encode("utf-8")
-    assert len(body) % 32 == 0, f"cannot read the error arguments from {str(error.base_err)!r}"
-    return HexBytes(bytes.fromhex(selector) + body)
-
-
-@contextmanager
-def reverts(expected: type[CustomError], **inputs: object) -> Iterator[Caught]:
-    """Asserts that the block reverts with the custom error `expected` and exactly these `inputs`.
-
-    Stricter than `ape.reverts`, which lets any undecoded revert pass; it also decodes reverts of calls
-    and deployments, which ape 0.8 leaves as raw data.
-    """
-    caught = Caught()
-    with pytest.raises(ContractLogicError) as excinfo:
-        yield caught
-    error = excinfo.value
-    # ape decodes a failed deployment with whatever contract it last saw at the would-be address (another
-    # test's, since snapshots revert the chain but not ape's cache): decode again with the expected ABI.
-    if not isinstance(error, CustomError) or type(error).__name__ != expected.__name__:
-        data = revert_data(error)
-        assert data is not None, (
-            f"expected {expected.__name__}, but the revert carries no error data: {error!r}"
-        )
-        contract = expected.contract  # type: ignore[attr-defined]
-        # Decode with the expected contract's own ABI, not ape's per-address cache.
-        errors = contract.contract_type.errors
-        assert data[:4] in errors, f"expected {expected.__name__}, got undecodable revert data {data.hex()}"
-        abi = errors[data[:4]]
-        inputs = contract.provider.network.ecosystem.decode_calldata(abi, data[4:])
-        error = contract.get_error_by_signature(abi.signature)(abi, inputs)
-    assert type(error).__name__ == expected.__name__, f"expected {expected.__name__}, got {error!r}"
-    assert dict(error.inputs) == inputs
-    caught.error = error
 
 
 def transfers(receipt, token) -> list[tuple[str, str, int]]:
