@@ -9,33 +9,16 @@ own ``chain.isolate()``. Profiles: ``ci`` (default, 100 examples) and ``deep`` (
 from __future__ import annotations
 
 import copy
-import os
 from contextlib import ExitStack
 
+from _settings import machine_settings
 from ape.exceptions import ContractLogicError
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from link_ops import rewards
 from link_ops.deploy import deploy_protocol
 from link_ops.layout import UNIT
-
-settings.register_profile(
-    "ci",
-    max_examples=100,
-    stateful_step_count=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-settings.register_profile(
-    "deep",
-    max_examples=1_000,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-PROFILE = os.environ.get("LINK_OPS_HYPOTHESIS_PROFILE", "ci")
 
 # A small cap so that sequences reach it: 2,000 LBC. Rates up to 1e15 wei/s (86.4 LBC a day).
 CAP = 2_000 * 10**18
@@ -198,5 +181,5 @@ def test_cubes__any_sequence_of_operations__match_the_reward_model(admin, accoun
                 assert int(v.pending) == self.model.pending(cube_id, self.now)
                 assert v.owner.lower() == self.model.owner_of(cube_id)
 
-    CubeMachine.TestCase.settings = settings.get_profile(PROFILE)
+    CubeMachine.TestCase.settings = machine_settings(ci_steps=12)
     CubeMachine.TestCase().runTest()

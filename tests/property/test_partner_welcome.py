@@ -14,34 +14,17 @@ nothing: transactions are sent with an explicit gas limit, so a reverting one is
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+from _settings import machine_settings
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-
-settings.register_profile(
-    "ci",
-    max_examples=100,
-    stateful_step_count=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-settings.register_profile(
-    "deep",
-    max_examples=1_000,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-PROFILE = os.environ.get("LINK_OPS_HYPOTHESIS_PROFILE", "ci")
 
 AMOUNT = 5 * 10**18
 WINDOW = 3_000  # seconds; time_passes moves up to a quarter of it or to the deadline, so examples cross it
@@ -353,5 +336,5 @@ def test_partner_welcome__any_sequence_of_claims_transfers_and_mints__matches_th
             }
             assert claimed_now == model.claimed
 
-    WelcomeMachine.TestCase.settings = settings.get_profile(PROFILE)
+    WelcomeMachine.TestCase.settings = machine_settings(ci_steps=10)
     WelcomeMachine.TestCase().runTest()
