@@ -68,11 +68,8 @@ def cli(days: int) -> None:
     onboarded = Table(title="partner onboarded: validate, deploy, fund, monitor")
     onboarded.add_column("field")
     onboarded.add_column("value")
-    onboarded.add_row("partnerId", o.partner_id)
-    onboarded.add_row("contractAddress", o.contract_address)
-    onboarded.add_row("status", o.status)
-    onboarded.add_row("integrationTime", o.integration_time.isoformat(timespec="seconds"))
-    onboarded.add_row("gas used (approve + create & fund)", f"{o.gas_used:,}")
+    for field, value in o.rows():
+        onboarded.add_row(field, value)
     onboarded.add_row(
         "welcome grant", f"{partner.funded_wei / 10**18:,.2f} LBC for {partner.entitled_cubes} cubes"
     )

@@ -67,10 +67,6 @@ def cli(account, config_path: Path, partner_account: str | None, health_timeout:
     table = Table(title=f"partner onboarded on {chain_name(protocol.chain_id)} ({protocol.chain_id})")
     table.add_column("field")
     table.add_column("value")
-    table.add_row("partnerId", result.partner_id)
-    table.add_row("contractAddress", result.contract_address)
-    table.add_row("status", result.status)
-    table.add_row("integrationTime", result.integration_time.isoformat(timespec="seconds"))
-    table.add_row("gas used", f"{result.gas_used:,}")
-    table.add_row("already onboarded", "yes" if result.already_onboarded else "no")
+    for field, value in result.rows():
+        table.add_row(field, value)
     console.print(table)

@@ -87,3 +87,21 @@ def failing_deployer(accounts):
     addresses never hold anything.
     """
     return accounts[9]
+
+
+@pytest.fixture(scope="module")
+def factory(project, admin, cubes):
+    """A PartnerFactory of its own for each partner test module."""
+    return project.PartnerFactory.deploy(admin, cubes, sender=admin)
+
+
+@pytest.fixture(scope="module")
+def token(project, admin):
+    """A mintable ERC-20 for welcome grants (contracts/test/MockERC20.sol)."""
+    return project.MockERC20.deploy("Welcome", "WEL", sender=admin)
+
+
+@pytest.fixture(scope="module")
+def partner(accounts):
+    """The partner's own account (withdraws what is left after the claim window)."""
+    return accounts[5]

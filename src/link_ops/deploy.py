@@ -133,42 +133,37 @@ def deploy_protocol(
             save_record(directory, r)
         return r
 
-    # 1. The token.
-    lbc = _recorded(rec, LBC, directory)
-    if lbc is None:
-        cap = DEFAULT_LBC_CAP if lbc_cap is None else int(lbc_cap)
-        lbc = sender.deploy(project.LBCToken, sender.address, cap)
-        say(f"deployed {LBC} at {lbc.address}")
-        rec = save(rec.with_contract(LBC, _contract_record(lbc)))
-    elif lbc_cap is not None and int(lbc.cap()) != int(lbc_cap):
+    def ensure(name: str, *args: Any, points_to: tuple[str, str, str] | None = None) -> ContractInstance:
+        """The recorded, live `name`, or a new one deployed with `args` and recorded at once.
+
+        `points_to` is (view, other contract, its address): a reused contract must point at it.
+        """
+        nonlocal rec
+        assert rec is not None  # set above; mypy does not carry the narrowing into closures
+        instance = _recorded(rec, name, directory)
+        if instance is None:
+            instance = sender.deploy(getattr(project, name), *args)
+            say(f"deployed {name} at {instance.address}")
+            rec = save(rec.with_contract(name, _contract_record(instance)))
+        elif points_to is not None:
+            view, other, expected = points_to
+            actual = getattr(instance, view)()
+            if to_checksum_address(actual) != to_checksum_address(expected):
+                raise DeploymentRecordError(
+                    f"the recorded {name} at {instance.address} has {view}() = {actual}, not the recorded "
+                    f"{other} {expected}: restore the right record, or move it away to deploy afresh"
+                )
+        return instance
+
+    # 1-3. The token, the cube collection, and the partner factory (see link_ops.partners).
+    lbc = ensure(LBC, sender.address, DEFAULT_LBC_CAP if lbc_cap is None else int(lbc_cap))
+    if lbc_cap is not None and int(lbc.cap()) != int(lbc_cap):
         raise ConfigurationError(
             f"the recorded {LBC} at {lbc.address} has cap {lbc.cap()}, not {lbc_cap}: "
             "drop lbc_cap to reuse it, or deploy with a new record"
         )
-
-    # 2. The cube collection.
-    cubes = _recorded(rec, CUBES, directory)
-    if cubes is None:
-        cubes = sender.deploy(project.OptimizedCubeManagement, sender.address, lbc.address)
-        say(f"deployed {CUBES} at {cubes.address}")
-        rec = save(rec.with_contract(CUBES, _contract_record(cubes)))
-    elif to_checksum_address(cubes.lbcToken()) != to_checksum_address(lbc.address):
-        raise DeploymentRecordError(
-            f"the recorded {CUBES} at {cubes.address} pays in {cubes.lbcToken()}, not the recorded "
-            f"{LBC} {lbc.address}: restore the right record, or move it away to deploy afresh"
-        )
-
-    # 3. The partner factory (partners are onboarded through it, see link_ops.partners).
-    factory = _recorded(rec, FACTORY, directory)
-    if factory is None:
-        factory = sender.deploy(project.PartnerFactory, sender.address, cubes.address)
-        say(f"deployed {FACTORY} at {factory.address}")
-        rec = save(rec.with_contract(FACTORY, _contract_record(factory)))
-    elif to_checksum_address(factory.cubes()) != to_checksum_address(cubes.address):
-        raise DeploymentRecordError(
-            f"the recorded {FACTORY} at {factory.address} serves {factory.cubes()}, not the recorded "
-            f"{CUBES} {cubes.address}: restore the right record, or move it away to deploy afresh"
-        )
+    cubes = ensure(CUBES, sender.address, lbc.address, points_to=("lbcToken", LBC, str(lbc.address)))
+    factory = ensure(FACTORY, sender.address, cubes.address, points_to=("cubes", CUBES, str(cubes.address)))
 
     # 4. Wiring, each step only if not yet done (so a re-run after a failure finishes the job).
     minter = lbc.MINTER_ROLE()

@@ -62,6 +62,17 @@ class OnboardingResult:
     gas_used: int
     already_onboarded: bool
 
+    def rows(self) -> list[tuple[str, str]]:
+        """(field, value) pairs for a result table, in the seed's terms."""
+        return [
+            ("partnerId", self.partner_id),
+            ("contractAddress", self.contract_address),
+            ("status", self.status),
+            ("integrationTime", self.integration_time.isoformat(timespec="seconds")),
+            ("gas used", f"{self.gas_used:,}"),
+            ("already onboarded", "yes" if self.already_onboarded else "no"),
+        ]
+
 
 def onboard_new_partner(
     config: PartnerConfig,

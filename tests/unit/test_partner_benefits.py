@@ -48,22 +48,6 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def factory(project, admin, cubes):
-    return project.PartnerFactory.deploy(admin, cubes, sender=admin)
-
-
-@pytest.fixture(scope="module")
-def token(project, admin):
-    return project.MockERC20.deploy("Welcome", "WEL", sender=admin)
-
-
-@pytest.fixture(scope="module")
-def partner(accounts):
-    """The partner's own account."""
-    return accounts[5]
-
-
-@pytest.fixture(scope="module")
 def onboard(project, factory, token, admin, partner, cubes):
     """Funds the admin and creates a partner; returns (clone, receipt)."""
 

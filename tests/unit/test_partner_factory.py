@@ -60,22 +60,6 @@ def create2_address(deployer: str, salt: bytes, init_code: bytes) -> str:
 # --------------------------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def factory(project, admin, cubes):
-    return project.PartnerFactory.deploy(admin, cubes, sender=admin)
-
-
-@pytest.fixture(scope="module")
-def token(project, admin):
-    return project.MockERC20.deploy("Welcome", "WEL", sender=admin)
-
-
-@pytest.fixture(scope="module")
-def partner(accounts):
-    """The partner's own account (withdraws what is left after the window)."""
-    return accounts[5]
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _wider_fixtures_first(admin, alice, bob, operator, stranger, lbc, cubes, factory, token, partner):
     """Resolves every session/module fixture before the first test's snapshot (ape's isolation wants
