@@ -1,7 +1,10 @@
-"""`ape run deploy --network polygon:amoy:node --account <alias>`: deploy (or resume) the core protocol.
+"""`ape run deploy --network polygon:mainnet:node --account <alias> --confirm`: deploy or resume the protocol.
 
 Reuses what deployments/<chain_id>.json records and is live, deploys the rest, wires LBC's MINTER_ROLE and
-the tier rates, and prints the addresses. On a local network the first test account signs by default.
+the tier rates, and prints the addresses. On a fork (`--network polygon:mainnet-fork:foundry`) it is a
+rehearsal: the same transactions against the forked state, a dry-run summary of their gas and cost in POL at
+the upstream's gas price, and no record written. A live network needs `--confirm`. On a local network the
+first test account signs by default.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from link_ops.chains import chain_name, is_local_chain
 from link_ops.console import make_console
 from link_ops.deploy import deploy_protocol
 from link_ops.exceptions import LinkOpsError
+from link_ops.fork import rpc_gas_price
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -24,9 +28,30 @@ from link_ops.exceptions import LinkOpsError
 @click.option("--cap", "cap_lbc", type=int, default=None, help="LBC hard cap in whole LBC (default 1e9)")
 @click.option("--rates", default=None, help="tier rates in wei/s, comma-separated, 4 values")
 @click.option("--no-record", is_flag=True, help="do not read or write deployments/<chain_id>.json")
-def cli(account, admin: str | None, cap_lbc: int | None, rates: str | None, no_record: bool) -> None:
+@click.option("--confirm", is_flag=True, help="needed on a live network: yes, spend real funds")
+@click.option(
+    "--gas-price-gwei", type=float, default=None, help="price the dry run at this (default: upstream)"
+)
+def cli(
+    account,
+    admin: str | None,
+    cap_lbc: int | None,
+    rates: str | None,
+    no_record: bool,
+    confirm: bool,
+    gas_price_gwei: float | None,
+) -> None:
     console = make_console()
-    if account is None and is_local_chain(chain.chain_id):
+    network = chain.provider.network
+    on_fork = bool(getattr(network, "is_fork", False))
+    live = not on_fork and not is_local_chain(chain.chain_id)
+    if live and not confirm:
+        raise click.ClickException(
+            f"{network.choice} is a live network ({chain_name(chain.chain_id)}): this deploy spends real "
+            f"funds. Rehearse it with --network {network.ecosystem.name}:{network.name}-fork:foundry, then "
+            "run again with --confirm."
+        )
+    if account is None and (on_fork or is_local_chain(chain.chain_id)):
         account = accounts.test_accounts[0]
     try:
         tier_rates = [int(r) for r in rates.split(",")] if rates else None
@@ -53,6 +78,31 @@ def cli(account, admin: str | None, cap_lbc: int | None, rates: str | None, no_r
     table.add_row("OptimizedCubeManagement", str(protocol.cubes.address))
     table.add_row("PartnerFactory", str(protocol.partner_factory.address))
     table.add_row("admin", protocol.admin)
-    table.add_row("record", str(protocol.record_file or "not recorded"))
+    table.add_row("record", str(protocol.record_file or "not written"))
     console.print(table)
-    console.print("reused the recorded deployment" if protocol.reused else "deployment complete")
+    if not protocol.dry_run:
+        console.print("reused the recorded deployment" if protocol.reused else "deployment complete")
+        return
+
+    if gas_price_gwei is not None:
+        price, source = int(gas_price_gwei * 10**9), "--gas-price-gwei"
+    else:
+        price, source = rpc_gas_price(chain.provider.fork_url), "the upstream's eth_gasPrice"
+    summary = Table(
+        title=f"dry run on a fork of {chain_name(protocol.chain_id)}: nothing was sent or recorded"
+    )
+    summary.add_column("transaction")
+    summary.add_column("gas", justify="right")
+    summary.add_column("POL", justify="right")
+    for tx in protocol.transactions:
+        summary.add_row(tx.step, f"{tx.gas_used:,}", f"{tx.gas_used * price / 10**18:.6f}")
+    summary.add_section()
+    total = protocol.gas_used
+    summary.add_row(
+        f"total ({len(protocol.transactions)} transactions)", f"{total:,}", f"{total * price / 1e18:.6f}"
+    )
+    console.print(summary)
+    console.print(
+        f"priced at {price / 10**9:.2f} gwei ({source}); deploy for real with --network "
+        f"{network.ecosystem.name}:{network.name.removesuffix('-fork')}:node --account <alias> --confirm"
+    )

@@ -9,7 +9,7 @@ atomically, so an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,14 @@ from eth_utils.address import is_address, to_checksum_address
 
 from . import layout
 from .chains import chain_name, is_local_chain
-from .deployments import ContractRecord, DeploymentRecord, load_record, record_path, save_record
+from .deployments import (
+    ContractRecord,
+    DeploymentRecord,
+    deployments_directory,
+    load_record,
+    record_path,
+    save_record,
+)
 from .exceptions import (
     ConfigurationError,
     DeploymentRecordError,
@@ -40,6 +47,21 @@ FACTORY = "PartnerFactory"
 Reporter = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class SentTransaction:
+    """One transaction a deployment sent: what it did and what it cost."""
+
+    step: str
+    tx_hash: str
+    gas_used: int
+    gas_price: int
+
+    @property
+    def fee(self) -> int:
+        """What the sender paid, in wei of the chain's native token."""
+        return self.gas_used * self.gas_price
+
+
 @dataclass
 class Protocol:
     """A live deployment of the core protocol on one chain."""
@@ -51,6 +73,14 @@ class Protocol:
     admin: str | None
     record_file: Path | None = None
     reused: bool = False
+    #: What this run sent, in order (empty when everything was reused).
+    transactions: list[SentTransaction] = field(default_factory=list)
+    #: A rehearsal: the record was read but not written (always so on a fork).
+    dry_run: bool = False
+
+    @property
+    def gas_used(self) -> int:
+        return sum(t.gas_used for t in self.transactions)
 
 
 def validate_tier_rates(tier_rates: Sequence[int] | None) -> tuple[int, ...]:
@@ -77,6 +107,7 @@ def deploy_protocol(
     lbc_cap: int | None = None,
     tier_rates: Sequence[int] | None = None,
     record: bool = True,
+    dry_run: bool = False,
     deployments_dir: Path | None = None,
     expected_chain_id: int | None = None,
     report: Reporter | None = None,
@@ -91,7 +122,10 @@ def deploy_protocol(
         lbc_cap: LBC's hard cap in wei (default :data:`DEFAULT_LBC_CAP`); a recorded token must have it.
         tier_rates: wei per second per tier; applied to a new deployment (defaults then) or when given.
         record: read and write ``deployments/<chain_id>.json``; False deploys afresh and writes nothing.
-        deployments_dir: where records live (default: the project's ``deployments/``).
+        dry_run: rehearse: read the record and send what a real run would send, but write nothing. Always
+            so on a fork, which shares the chain id (and so the record) of the chain it forks.
+        deployments_dir: where records live (default: ``$LINK_OPS_DEPLOYMENTS_DIR``, else the project's
+            ``deployments/``).
         expected_chain_id: refuse to act unless connected to this chain.
         report: called with a line for each step taken.
     """
@@ -112,8 +146,9 @@ def deploy_protocol(
             f"connected to {chain_name(chain_id)} ({chain_id}), expected {chain_name(expected_chain_id)} "
             f"({expected_chain_id}): pass the matching --network"
         )
-    directory = deployments_dir or Path(project.path) / "deployments"
+    directory = deployments_dir or deployments_directory(Path(project.path))
     genesis = _genesis_hash()
+    rehearsal = dry_run or _on_fork()
     rec = load_record(directory, chain_id) if record else None
     if rec is not None and rec.genesis_hash != genesis:
         if not is_local_chain(chain_id):
@@ -128,10 +163,17 @@ def deploy_protocol(
     rec = rec or DeploymentRecord(chain_id=chain_id, genesis_hash=genesis)
     recorded_before = set(rec.contracts)
 
+    sent: list[SentTransaction] = []
+
     def save(r: DeploymentRecord) -> DeploymentRecord:
-        if record:
+        if record and not rehearsal:
             save_record(directory, r)
         return r
+
+    def track(step: str, receipt: Any) -> None:
+        gas_price = getattr(receipt, "gas_price", None) or 0
+        sent.append(SentTransaction(step, str(receipt.txn_hash), int(receipt.gas_used), int(gas_price)))
+        say(step)
 
     def ensure(name: str, *args: Any, points_to: tuple[str, str, str] | None = None) -> ContractInstance:
         """The recorded, live `name`, or a new one deployed with `args` and recorded at once.
@@ -143,7 +185,7 @@ def deploy_protocol(
         instance = _recorded(rec, name, directory)
         if instance is None:
             instance = sender.deploy(getattr(project, name), *args)
-            say(f"deployed {name} at {instance.address}")
+            track(f"deployed {name} at {instance.address}", chain.provider.get_receipt(instance.txn_hash))
             rec = save(rec.with_contract(name, _contract_record(instance)))
         elif points_to is not None:
             view, other, expected = points_to
@@ -169,44 +211,44 @@ def deploy_protocol(
     minter = lbc.MINTER_ROLE()
     if not lbc.hasRole(minter, cubes.address):
         _require_role(lbc, lbc.DEFAULT_ADMIN_ROLE(), sender, "grant LBC's MINTER_ROLE to the cube contract")
-        lbc.grantRole(minter, cubes.address, sender=sender)
-        say(f"granted LBC MINTER_ROLE to {CUBES}")
+        track(f"granted LBC MINTER_ROLE to {CUBES}", lbc.grantRole(minter, cubes.address, sender=sender))
     if not rec.complete or tier_rates is not None:
         for tier, rate in enumerate(rates):
             if int(cubes.tierRate(tier)) != rate:
                 _require_role(cubes, cubes.DEFAULT_ADMIN_ROLE(), sender, "set tier rates")
-                cubes.setTierRate(tier, rate, sender=sender)
-                say(f"tier {tier} rate set to {rate} wei/s")
+                track(f"tier {tier} rate set to {rate} wei/s", cubes.setTierRate(tier, rate, sender=sender))
     if to_checksum_address(admin_address) != to_checksum_address(sender.address):
-        _hand_over(lbc, [lbc.DEFAULT_ADMIN_ROLE()], sender, admin_address, say)
+        _hand_over(lbc, [lbc.DEFAULT_ADMIN_ROLE()], sender, admin_address, track)
         cube_roles = [
             cubes.MINTER_ROLE(),
             cubes.OPERATOR_ROLE(),
             cubes.PAUSER_ROLE(),
             cubes.DEFAULT_ADMIN_ROLE(),
         ]
-        _hand_over(cubes, cube_roles, sender, admin_address, say)
+        _hand_over(cubes, cube_roles, sender, admin_address, track)
         _hand_over(
-            factory, [factory.ONBOARDER_ROLE(), factory.DEFAULT_ADMIN_ROLE()], sender, admin_address, say
+            factory, [factory.ONBOARDER_ROLE(), factory.DEFAULT_ADMIN_ROLE()], sender, admin_address, track
         )
 
-    if not rec.complete:
-        rec = save(rec.model_copy(update={"complete": True}))
+    if not rec.complete or (admin is not None and rec.admin != admin_address):
+        rec = save(rec.model_copy(update={"complete": True, "admin": admin_address}))
     return Protocol(
         lbc=lbc,
         cubes=cubes,
         partner_factory=factory,
         chain_id=chain_id,
         admin=admin_address,
-        record_file=record_path(directory, chain_id) if record else None,
+        record_file=record_path(directory, chain_id) if record and not rehearsal else None,
         reused=was_complete and set(rec.contracts) == recorded_before,
+        transactions=sent,
+        dry_run=rehearsal,
     )
 
 
 def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = None) -> Protocol:
     """The protocol recorded for the connected chain; raises when there is no complete, live record."""
     chain_id = chain.chain_id if chain_id is None else chain_id
-    directory = deployments_dir or Path(project.path) / "deployments"
+    directory = deployments_dir or deployments_directory(Path(project.path))
     rec = load_record(directory, chain_id)
     if rec is None or not rec.complete:
         raise DeploymentRecordError(
@@ -221,7 +263,7 @@ def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = No
             f"{record_path(directory, chain_id)} lacks a contract of the protocol: run "
             "`ape run deploy --network ... --account ...` to finish the deployment"
         )
-    return Protocol(lbc, cubes, factory, chain_id, None, record_path(directory, chain_id), reused=True)
+    return Protocol(lbc, cubes, factory, chain_id, rec.admin, record_path(directory, chain_id), reused=True)
 
 
 # --------------------------------------------------------------------------------------------- internals
@@ -271,12 +313,31 @@ def _require_role(contract: ContractInstance, role: bytes, sender: Any, what: st
         )
 
 
-def _hand_over(contract: ContractInstance, roles: list[Any], sender: Any, admin: str, say: Reporter) -> None:
+def _hand_over(
+    contract: ContractInstance,
+    roles: list[Any],
+    sender: Any,
+    admin: str,
+    track: Callable[[str, Any], None],
+) -> None:
     # Grant everything first, renounce the admin role last: the sender never locks itself out half-way.
     for role in roles:
         if not contract.hasRole(role, admin):
-            contract.grantRole(role, admin, sender=sender)
+            track(
+                f"granted {_hex(role)[:10]}… on {contract.address} to {admin}",
+                contract.grantRole(role, admin, sender=sender),
+            )
     for role in roles:
         if contract.hasRole(role, sender.address):
-            contract.renounceRole(role, sender.address, sender=sender)
-    say(f"handed the roles of {contract.address} to {admin}")
+            track(
+                f"renounced {_hex(role)[:10]}… on {contract.address}",
+                contract.renounceRole(role, sender.address, sender=sender),
+            )
+
+
+def _hex(value: Any) -> str:
+    return "0x" + bytes(value).hex() if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def _on_fork() -> bool:
+    return bool(getattr(chain.provider.network, "is_fork", False))

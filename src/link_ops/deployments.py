@@ -33,12 +33,23 @@ class DeploymentRecord(BaseModel):
     chain_id: int
     genesis_hash: str = Field(description="hash of block 0: tells a restarted local chain from the old one")
     contracts: dict[str, ContractRecord] = Field(default_factory=dict)
+    admin: str | None = Field(default=None, description="who holds every admin role once wiring finished")
     complete: bool = False
     updated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     def with_contract(self, name: str, contract: ContractRecord) -> DeploymentRecord:
         """A copy with `name` recorded as `contract`."""
         return self.model_copy(update={"contracts": {**self.contracts, name: contract}})
+
+
+#: Overrides where records live (default: the project's ``deployments/`` folder).
+DEPLOYMENTS_DIR_ENV = "LINK_OPS_DEPLOYMENTS_DIR"
+
+
+def deployments_directory(project_path: Path) -> Path:
+    """Where records live: ``$LINK_OPS_DEPLOYMENTS_DIR`` when set, else ``<project>/deployments``."""
+    override = os.environ.get(DEPLOYMENTS_DIR_ENV, "").strip()
+    return Path(override) if override else project_path / "deployments"
 
 
 def record_path(directory: Path, chain_id: int) -> Path:

@@ -25,3 +25,7 @@ class DeploymentRecordError(LinkOpsError):
 
 class RecordedContractMissingError(DeploymentRecordError):
     """A deployment record names an address that holds no contract code."""
+
+
+class UpstreamError(ConfigurationError):
+    """A fork's upstream RPC URL is missing, unreachable, or serves another chain."""
