@@ -17,11 +17,12 @@ NODE_STAMP := node_modules/.installed
 SOLC := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := $(VENV)/bin/anvil
 
-.PHONY: help setup test lint format demo gas-snapshot compile clean
+.PHONY: help setup test test-fork lint format demo gas-snapshot compile clean
 
 help:
 	@echo "make demo          deploy on a local anvil, mine, batch-claim, print the table"
-	@echo "make test          lint + the whole test suite (what CI runs)"
+	@echo "make test          lint + the whole test suite, the fork suite included (what CI runs)"
+	@echo "make test-fork     the fork suite on polygon:mainnet-fork:foundry (\$$POLYGON_RPC_URL or a stand-in)"
 	@echo "make setup         project-local toolchain: .venv, node_modules, solc-js wrapper, anvil"
 	@echo "make lint          ruff check, ruff format --check, mypy on src/"
 	@echo "make gas-snapshot  ape run gas_bench (writes reports/gas.json)"
@@ -69,7 +70,12 @@ format: setup
 	ruff check --fix src scripts tests
 
 test: setup lint compile
-	ape test tests
+	ape test tests --ignore=tests/fork
+	$(MAKE) --no-print-directory test-fork
+
+# Forks $$POLYGON_RPC_URL when set; otherwise the session starts a local anvil as chain 137 and deploys on it.
+test-fork: setup compile
+	ape test tests/fork --network polygon:mainnet-fork:foundry
 
 demo: setup compile
 	ape run demo

@@ -3,53 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from link_ops.deploy import DEFAULT_TIER_RATES, Protocol, deploy_protocol
-from link_ops.exceptions import UpstreamError
-from link_ops.fork import ForkSession, fork_target, open_fork_session
 
-ROOT = Path(__file__).resolve().parents[1]
-_FORK_SESSION = pytest.StashKey[ForkSession]()
-
-
-# ------------------------------------------------------------------ the fork's upstream (tests/fork/)
-# ape connects to --network right after collection, in a hook that wraps this one: so the upstream of a
-# polygon fork (a checked $POLYGON_RPC_URL, or a stand-in started and deployed on here) is ready first.
-def pytest_collection_finish(session: pytest.Session) -> None:
-    target = fork_target(session.config.getoption("network", default=None))
-    if target is None or not session.items:
-        return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-
-    def say(line: str) -> None:
-        if reporter is not None:
-            reporter.write_line(f"fork upstream: {line}")
-
-    try:
-        session.config.stash[_FORK_SESSION] = open_fork_session(target, project_path=ROOT, say=say)
-    except UpstreamError as exc:
-        raise pytest.UsageError(str(exc)) from None
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    fork_session = config.stash.get(_FORK_SESSION, None)
-    if fork_session is not None:
-        fork_session.close()
-
-
-@pytest.fixture(scope="session")
-def fork_session(request: pytest.FixtureRequest) -> ForkSession:
-    """The upstream of this fork session; skips the test when the session is not on a polygon fork."""
-    fork_session = request.config.stash.get(_FORK_SESSION, None)
-    if fork_session is None:
-        pytest.skip(
-            "the fork suite runs on a Polygon fork: `make test-fork`, or "
-            "`ape test tests/fork --network polygon:mainnet-fork:foundry`"
-        )
-    return fork_session
+# `fork_session` and the upstream of `--network polygon:mainnet-fork:foundry` (see tests/fork/).
+pytest_plugins = ["link_ops.pytest_fork"]
 
 
 @pytest.fixture(scope="session")

@@ -101,13 +101,26 @@ def rpc_chain_id(url: str, *, timeout: float = 10.0) -> int:
     return int(_rpc(url, "eth_chainId", [], timeout=timeout), 16)
 
 
+def _failure(exc: BaseException) -> str:
+    # Never str(exc) of a request error: it quotes the URL, and the URL may hold an API key.
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return f"HTTP {exc.response.status_code}"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    if isinstance(exc, ValueError):
+        return "the answer is not JSON-RPC"
+    return exc.__class__.__name__
+
+
 def check_upstream(url: str, target: ForkTarget, *, timeout: float = 10.0) -> str:
     """`url` when it answers as `target`'s chain; otherwise one :class:`UpstreamError` saying what to fix."""
     try:
         got = rpc_chain_id(url, timeout=timeout)
     except (OSError, ValueError, requests.RequestException) as exc:
         raise UpstreamError(
-            f"{target.env_var} ({redact(url)}) did not answer eth_chainId ({exc.__class__.__name__}: {exc}). "
+            f"{target.env_var} ({redact(url)}) did not answer eth_chainId ({_failure(exc)}). "
             f"Check the URL and that this machine can reach it, or unset {target.env_var} to test against a "
             "local stand-in."
         ) from None
@@ -161,8 +174,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether `port` on `host` can be bound (nothing listens on it)."""
+    """Whether nothing listens on `port` of `host` (closed connections in TIME_WAIT do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

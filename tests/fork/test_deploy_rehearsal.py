@@ -1,0 +1,83 @@
+"""`ape run deploy` on the fork rehearses a mainnet deployment; on the live network it wants --confirm."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from link_ops.deployments import record_path
+
+ROOT = Path(__file__).resolve().parents[2]
+APE = Path(sys.executable).with_name("ape")
+NEW_ADMIN = "0x000000000000000000000000000000000000bEEF"
+
+
+def ape_run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(APE), "run", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "160"},
+    )
+
+
+def recorded_bytes(live) -> bytes:
+    assert live.record_file is not None
+    return Path(live.record_file).read_bytes()
+
+
+def test_a_fresh_rehearsal_prints_every_transaction_with_gas_and_pol_and_records_nothing(live):
+    before = recorded_bytes(live)
+    result = ape_run(
+        "deploy",
+        "--network",
+        "polygon:mainnet-fork:foundry",
+        "--no-record",
+        "--admin",
+        NEW_ADMIN,
+        "--gas-price-gwei",
+        "50",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "dry run on a fork of Polygon PoS: nothing was sent or recorded" in output
+    for step in ("deployed LBCToken", "deployed OptimizedCubeManagement", "deployed PartnerFactory"):
+        assert step in output
+    assert "granted LBC MINTER_ROLE" in output and "renounced" in output
+    total = re.search(r"total \((\d+) transactions\)\s*│\s*([\d,]+)\s*│\s*([\d.]+)", output)
+    assert total is not None, output
+    count, gas, pol = int(total[1]), int(total[2].replace(",", "")), float(total[3])
+    assert count >= 8 and gas > 3_000_000
+    assert abs(pol - gas * 50e9 / 1e18) < 1e-6
+    assert "priced at 50.00 gwei (--gas-price-gwei)" in output
+    assert recorded_bytes(live) == before
+
+
+def test_a_rehearsal_of_the_recorded_deployment_reuses_it_and_sends_nothing(live):
+    before = recorded_bytes(live)
+    result = ape_run("deploy", "--network", "polygon:mainnet-fork:foundry")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert str(live.cubes.address) in output
+    assert "total (0 transactions)" in output
+    assert "priced at" in output and "(the upstream's eth_gasPrice)" in output
+    assert recorded_bytes(live) == before
+
+
+def test_the_live_network_refuses_to_deploy_without_confirm(live, fork_session):
+    before = recorded_bytes(live)
+    result = ape_run("deploy", "--network", f"polygon:mainnet:{fork_session.url}")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    errors = [line for line in output.splitlines() if line.startswith("Error")]
+    assert errors == [
+        "Error: polygon:mainnet is a live network (Polygon PoS): this deploy spends real funds. Rehearse it "
+        "with --network polygon:mainnet-fork:foundry, then run again with --confirm."
+    ]
+    assert recorded_bytes(live) == before
+    assert record_path(Path(live.record_file).parent, 137) == live.record_file

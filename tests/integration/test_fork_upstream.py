@@ -1,0 +1,195 @@
+"""The fork's upstream: a checked $POLYGON_RPC_URL, or a local stand-in that always goes away afterwards."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from link_ops.deployments import DEPLOYMENTS_DIR_ENV
+from link_ops.exceptions import UpstreamError
+from link_ops.fork import (
+    FORK_TARGETS,
+    LocalUpstream,
+    fork_target,
+    free_port,
+    open_fork_session,
+    port_is_free,
+    redact,
+    rpc_chain_id,
+    upstream_from_env,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+APE = Path(sys.executable).with_name("ape")
+POLYGON = FORK_TARGETS["mainnet"]
+
+
+def process_is_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        ("polygon:mainnet-fork:foundry", "mainnet"),
+        ("polygon:mainnet-fork", "mainnet"),
+        ("polygon:amoy-fork:foundry", "amoy"),
+        ("polygon:local:foundry", None),
+        ("polygon:mainnet:node", None),
+        ("ethereum:mainnet-fork:foundry", None),
+        ("polygon:unknown-fork:foundry", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_fork_target_knows_which_network_a_choice_forks(choice, expected):
+    target = fork_target(choice)
+    assert (target.network if target else None) == expected
+
+
+@given(key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=12, max_size=40))
+def test_redacted_urls_never_show_the_api_key(key):
+    for url in (
+        f"https://polygon-mainnet.g.alchemy.com/v2/{key}",
+        f"https://rpc.example.org/?apikey={key}",
+        f"https://user:{key}@rpc.example.org",
+    ):
+        shown = redact(url)
+        assert key not in shown
+        assert shown.startswith("https://")
+
+
+@pytest.mark.parametrize("environ", [{}, {"POLYGON_RPC_URL": "   "}])
+def test_a_missing_rpc_url_is_one_error_naming_the_variable_and_the_chain(environ):
+    with pytest.raises(UpstreamError) as excinfo:
+        upstream_from_env(POLYGON, environ)
+    message = str(excinfo.value)
+    assert message.startswith("POLYGON_RPC_URL is not set: polygon:mainnet-fork:foundry forks Polygon PoS")
+    assert "(chain 137)" in message and "Export POLYGON_RPC_URL=" in message
+
+
+def test_an_rpc_url_of_another_chain_is_refused_naming_the_variable_and_the_chain_it_got():
+    with LocalUpstream(chain_id=1) as ethereum, pytest.raises(UpstreamError) as excinfo:
+        upstream_from_env(POLYGON, {"POLYGON_RPC_URL": ethereum.url})
+    assert str(excinfo.value) == (
+        "POLYGON_RPC_URL points at chain 1 (Ethereum), but polygon:mainnet is chain 137 (Polygon PoS): "
+        "set POLYGON_RPC_URL to an RPC URL of Polygon PoS."
+    )
+
+
+def test_an_rpc_url_that_does_not_answer_is_one_error_without_its_api_key():
+    url = f"http://127.0.0.1:{free_port()}/v2/secret-api-key-123"
+    with pytest.raises(UpstreamError) as excinfo:
+        upstream_from_env(POLYGON, {"POLYGON_RPC_URL": url}, timeout=2)
+    message = str(excinfo.value)
+    assert message.startswith("POLYGON_RPC_URL (http://127.0.0.1:")
+    assert "did not answer eth_chainId (connection failed)" in message
+    assert "secret-api-key-123" not in message
+
+
+def test_a_matching_rpc_url_is_returned_as_is():
+    with LocalUpstream(chain_id=137) as polygon:
+        assert upstream_from_env(POLYGON, {"POLYGON_RPC_URL": polygon.url}) == polygon.url
+
+
+def test_the_stand_in_stops_and_frees_its_port_even_when_the_block_inside_raises():
+    upstream = LocalUpstream(chain_id=137)
+    with pytest.raises(RuntimeError, match="a test failed"), upstream:
+        pid, port = upstream.pid, upstream.port
+        assert pid is not None and port is not None
+        assert rpc_chain_id(upstream.url) == 137
+        raise RuntimeError("a test failed")
+    assert not upstream.running
+    assert process_is_gone(pid)
+    assert port_is_free(port)
+
+
+def test_a_stand_in_that_cannot_start_says_how_to_get_anvil():
+    with pytest.raises(UpstreamError, match=r"`no-such-anvil` is not on PATH.*make setup"):
+        LocalUpstream(anvil="no-such-anvil").start()
+
+
+def test_a_fork_session_without_rpc_url_starts_a_stand_in_and_restores_the_environment(monkeypatch):
+    monkeypatch.delenv("POLYGON_RPC_URL", raising=False)
+    monkeypatch.delenv(DEPLOYMENTS_DIR_ENV, raising=False)
+    with open_fork_session(POLYGON, project_path=ROOT, deploy=False) as session:
+        assert session.stand_in is not None and session.stand_in.running
+        assert os.environ["POLYGON_RPC_URL"] == session.url
+        assert rpc_chain_id(session.url) == 137
+        pid = session.stand_in.pid
+        assert session.deployments_dir is None
+    assert "POLYGON_RPC_URL" not in os.environ
+    assert pid is not None and process_is_gone(pid)
+
+
+def test_a_fork_session_with_an_rpc_url_uses_it_and_starts_nothing(monkeypatch):
+    with LocalUpstream(chain_id=137) as polygon:
+        monkeypatch.setenv("POLYGON_RPC_URL", polygon.url)
+        with open_fork_session(POLYGON, project_path=ROOT) as session:
+            assert session.stand_in is None
+            assert session.url == polygon.url
+        assert os.environ["POLYGON_RPC_URL"] == polygon.url
+
+
+# --------------------------------------------------------------- the pytest plugin, in a real ape test run
+
+FAILING_TEST = textwrap.dedent(
+    """
+    import os
+    from pathlib import Path
+
+    def test_that_fails(fork_session, chain):
+        assert chain.chain_id == 137 and chain.provider.network.is_fork
+        up = fork_session.stand_in
+        Path(os.environ["STAND_IN_FILE"]).write_text(f"{up.pid} {up.port}")
+        assert False, "this test fails on purpose"
+    """
+)
+
+
+def run_ape_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    test_file = tmp_path / "test_fails_on_fork.py"
+    test_file.write_text(FAILING_TEST)
+    environ = {k: v for k, v in os.environ.items() if k != "POLYGON_RPC_URL"}
+    return subprocess.run(
+        [
+            *(str(APE), "test", str(test_file), "--network", "polygon:mainnet-fork:foundry"),
+            *("-p", "link_ops.pytest_fork", "-q", "-p", "no:cacheprovider"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**environ, "NO_COLOR": "1", "STAND_IN_FILE": str(tmp_path / "stand_in"), **env},
+    )
+
+
+def test_the_plugin_stops_the_stand_in_and_frees_its_port_when_a_test_fails(tmp_path):
+    result = run_ape_test(tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output  # 1: tests failed (not a crash)
+    assert "this test fails on purpose" in output
+    pid, port = (int(v) for v in (tmp_path / "stand_in").read_text().split())
+    assert process_is_gone(pid)
+    assert port_is_free(port)
+
+
+def test_ape_test_on_a_fork_of_the_wrong_chain_stops_with_one_clear_error(tmp_path):
+    with LocalUpstream(chain_id=56) as bsc:
+        result = run_ape_test(tmp_path, POLYGON_RPC_URL=bsc.url)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    message = "POLYGON_RPC_URL points at chain 56 (BNB Smart Chain), but polygon:mainnet is chain 137"
+    assert output.count(message) == 1, output
+    assert not (tmp_path / "stand_in").exists()  # no test ran
