@@ -7,7 +7,13 @@ import json
 import pytest
 
 from link_ops.deploy import DEFAULT_LBC_CAP, DEFAULT_TIER_RATES, deploy_protocol, load_protocol
-from link_ops.deployments import DeploymentRecord, load_record, save_record
+from link_ops.deployments import (
+    DEPLOYMENTS_DIR_ENV,
+    DeploymentRecord,
+    deployments_directory,
+    load_record,
+    save_record,
+)
 from link_ops.exceptions import (
     ConfigurationError,
     DeploymentRecordError,
@@ -219,3 +225,54 @@ def test_load_protocol__after_a_recorded_deploy__returns_the_same_contracts(admi
 def test_load_protocol__nothing_recorded__says_to_deploy_first(tmp_path):
     with pytest.raises(DeploymentRecordError, match="ape run deploy"):
         load_protocol(deployments_dir=tmp_path)
+
+
+def test_deploy__records_the_admin_and_load_protocol_returns_it(admin, alice, tmp_path):
+    deploy_protocol(admin, admin=alice, deployments_dir=tmp_path)
+    assert load_protocol(deployments_dir=tmp_path).admin == alice.address
+
+
+def test_deploy__lists_each_transaction_it_sent_with_its_gas(admin, alice, chain):
+    p = deploy_protocol(admin, admin=alice, record=False)
+    steps = [t.step for t in p.transactions]
+    assert steps[:3] == [
+        f"deployed LBCToken at {p.lbc.address}",
+        f"deployed OptimizedCubeManagement at {p.cubes.address}",
+        f"deployed PartnerFactory at {p.partner_factory.address}",
+    ]
+    assert "granted LBC MINTER_ROLE to OptimizedCubeManagement" in steps
+    assert sum(s.startswith("tier ") for s in steps) == 4
+    assert sum(s.startswith("renounced") for s in steps) == 7  # 1 on LBC, 4 on cubes, 2 on the factory
+    for tx in p.transactions:
+        assert chain.provider.get_receipt(tx.tx_hash).gas_used == tx.gas_used
+    assert p.gas_used == sum(t.gas_used for t in p.transactions)
+
+
+def test_deploy__rerun_of_a_complete_deployment__sends_no_transaction(admin, tmp_path):
+    deploy_protocol(admin, deployments_dir=tmp_path)
+    assert deploy_protocol(admin, deployments_dir=tmp_path).transactions == []
+
+
+def test_deploy__dry_run__reads_the_record_sends_what_is_missing_and_writes_nothing(admin, chain, tmp_path):
+    first = deploy_protocol(admin, deployments_dir=tmp_path)
+    rec = load_record(tmp_path, chain.chain_id)
+    assert rec is not None
+    without_factory = rec.model_copy(
+        update={"contracts": {k: v for k, v in rec.contracts.items() if k != "PartnerFactory"}}
+    )
+    save_record(tmp_path, without_factory)
+    before = (tmp_path / f"{chain.chain_id}.json").read_bytes()
+
+    rehearsal = deploy_protocol(admin, deployments_dir=tmp_path, dry_run=True)
+
+    assert rehearsal.dry_run and rehearsal.record_file is None
+    assert rehearsal.lbc.address == first.lbc.address
+    assert [t.step.split(" at ")[0] for t in rehearsal.transactions] == ["deployed PartnerFactory"]
+    assert (tmp_path / f"{chain.chain_id}.json").read_bytes() == before
+
+
+def test_deployments_directory__env_variable_overrides_the_project_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(DEPLOYMENTS_DIR_ENV, str(tmp_path / "elsewhere"))
+    assert deployments_directory(tmp_path) == tmp_path / "elsewhere"
+    monkeypatch.setenv(DEPLOYMENTS_DIR_ENV, "  ")
+    assert deployments_directory(tmp_path) == tmp_path / "deployments"
