@@ -218,17 +218,10 @@ def deploy_protocol(
                 _require_role(cubes, cubes.DEFAULT_ADMIN_ROLE(), sender, "set tier rates")
                 track(f"tier {tier} rate set to {rate} wei/s", cubes.setTierRate(tier, rate, sender=sender))
     if to_checksum_address(admin_address) != to_checksum_address(sender.address):
-        _hand_over(lbc, [lbc.DEFAULT_ADMIN_ROLE()], sender, admin_address, track)
-        cube_roles = [
-            cubes.MINTER_ROLE(),
-            cubes.OPERATOR_ROLE(),
-            cubes.PAUSER_ROLE(),
-            cubes.DEFAULT_ADMIN_ROLE(),
-        ]
-        _hand_over(cubes, cube_roles, sender, admin_address, track)
-        _hand_over(
-            factory, [factory.ONBOARDER_ROLE(), factory.DEFAULT_ADMIN_ROLE()], sender, admin_address, track
-        )
+        _hand_over(LBC, lbc, ["DEFAULT_ADMIN_ROLE"], sender, admin_address, track)
+        cube_roles = ["MINTER_ROLE", "OPERATOR_ROLE", "PAUSER_ROLE", "DEFAULT_ADMIN_ROLE"]
+        _hand_over(CUBES, cubes, cube_roles, sender, admin_address, track)
+        _hand_over(FACTORY, factory, ["ONBOARDER_ROLE", "DEFAULT_ADMIN_ROLE"], sender, admin_address, track)
 
     if not rec.complete or (admin is not None and rec.admin != admin_address):
         rec = save(rec.model_copy(update={"complete": True, "admin": admin_address}))
@@ -314,29 +307,24 @@ def _require_role(contract: ContractInstance, role: bytes, sender: Any, what: st
 
 
 def _hand_over(
+    name: str,
     contract: ContractInstance,
-    roles: list[Any],
+    role_names: list[str],
     sender: Any,
     admin: str,
     track: Callable[[str, Any], None],
 ) -> None:
     # Grant everything first, renounce the admin role last: the sender never locks itself out half-way.
-    for role in roles:
+    roles = [(role_name, getattr(contract, role_name)()) for role_name in role_names]
+    for role_name, role in roles:
         if not contract.hasRole(role, admin):
-            track(
-                f"granted {_hex(role)[:10]}… on {contract.address} to {admin}",
-                contract.grantRole(role, admin, sender=sender),
-            )
-    for role in roles:
+            track(f"{name}: granted {role_name} to {admin}", contract.grantRole(role, admin, sender=sender))
+    for role_name, role in roles:
         if contract.hasRole(role, sender.address):
             track(
-                f"renounced {_hex(role)[:10]}… on {contract.address}",
+                f"{name}: renounced {role_name} of {sender.address}",
                 contract.renounceRole(role, sender.address, sender=sender),
             )
-
-
-def _hex(value: Any) -> str:
-    return "0x" + bytes(value).hex() if isinstance(value, (bytes, bytearray)) else str(value)
 
 
 def _on_fork() -> bool:
