@@ -350,10 +350,13 @@ class ForkSession:
         self.close()
 
 
-def deploy_with_script(url: str, deployments_dir: Path, *, project_path: Path, admin: str) -> None:
-    """Runs ``ape run deploy --confirm`` against the node at `url` as its live deployment (test account 0)."""
+def deploy_with_script(
+    target: ForkTarget, url: str, deployments_dir: Path, *, project_path: Path, admin: str
+) -> None:
+    """Runs ``ape run deploy --confirm`` against the node at `url` as `target`'s live deployment."""
     ape = Path(sys.executable).with_name("ape")
-    command = [str(ape) if ape.exists() else "ape", "run", "deploy", "--network", f"polygon:mainnet:{url}"]
+    network = f"{target.live_choice}:{url}"
+    command = [str(ape) if ape.exists() else "ape", "run", "deploy", "--network", network]
     command += ["--account", "TEST::0", "--admin", admin, "--confirm"]
     env = {**os.environ, DEPLOYMENTS_DIR_ENV: str(deployments_dir)}
     done = subprocess.run(command, cwd=project_path, env=env, capture_output=True, text=True, timeout=600)
@@ -396,7 +399,7 @@ def open_fork_session(
             session.deployments_dir = Path(session._tmp.name)
             report("deploying the protocol on it with `ape run deploy --confirm`")
             deploy_with_script(
-                stand_in.url, session.deployments_dir, project_path=project_path, admin=STAND_IN_ADMIN
+                target, stand_in.url, session.deployments_dir, project_path=project_path, admin=STAND_IN_ADMIN
             )
             session._set_env(DEPLOYMENTS_DIR_ENV, str(session.deployments_dir))
         session.frozen_at_block = stand_in.freeze()

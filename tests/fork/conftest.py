@@ -1,8 +1,9 @@
 """The fork suite's world: the recorded live deployment, found by address, and the upstream it must not touch.
 
-Every test here runs on ``polygon:mainnet-fork:foundry`` against whatever ``deployments/137.json`` records
-(the stand-in's record when ``$POLYGON_RPC_URL`` is unset). Nothing is redeployed: what needs the admin
-impersonates the recorded one.
+Every test here runs on ``polygon:mainnet-fork:foundry`` (or ``amoy-fork``) against whatever
+``deployments/137.json`` records (the stand-in's record when ``$POLYGON_RPC_URL`` is unset). Nothing is
+redeployed: what needs the admin impersonates the recorded one. Without a record, only the rehearsal of a
+fresh deployment runs; the rest is skipped, saying why.
 """
 
 from __future__ import annotations
@@ -26,15 +27,24 @@ _VIEWS = {
 
 
 @pytest.fixture(scope="session")
-def live(fork_session, chain) -> Protocol:
-    """The recorded deployment on the forked chain; skips (saying why) when none is recorded."""
+def recorded(fork_session, chain) -> Protocol | str:
+    """The recorded deployment on the forked chain, or why there is none."""
     try:
         return load_protocol()
     except DeploymentRecordError as exc:
-        pytest.skip(
+        target = fork_session.target
+        return (
             f"no live deployment to test on this fork: {exc}. Against a real RPC, commit the deployment's "
-            "deployments/137.json; unset POLYGON_RPC_URL to test against the local stand-in instead."
+            f"deployments/{target.chain_id}.json; unset {target.env_var} to test against the local stand-in."
         )
+
+
+@pytest.fixture(scope="session")
+def live(recorded) -> Protocol:
+    """The recorded deployment on the forked chain; skips (saying why) when none is recorded."""
+    if isinstance(recorded, str):
+        pytest.skip(recorded)
+    return recorded
 
 
 @dataclass(frozen=True)
@@ -55,14 +65,16 @@ def _rpc(url: str, method: str, *params: Any) -> Any:
     return body["result"]
 
 
-def read_upstream(url: str, live: Protocol, watched: list[str], at_block: str) -> UpstreamState:
-    contracts = {
-        "LBCToken": str(live.lbc.address),
-        "OptimizedCubeManagement": str(live.cubes.address),
-        "PartnerFactory": str(live.partner_factory.address),
-    }
+def read_upstream(url: str, live: Protocol | None, watched: list[str], at_block: str) -> UpstreamState:
+    contracts = {}
+    if live is not None:
+        contracts = {
+            "LBCToken": str(live.lbc.address),
+            "OptimizedCubeManagement": str(live.cubes.address),
+            "PartnerFactory": str(live.partner_factory.address),
+        }
     views = {}
-    for name, signatures in _VIEWS.items():
+    for name, signatures in _VIEWS.items() if contracts else ():
         for signature in signatures:
             data = "0x" + keccak(text=signature)[:4].hex()
             call = {"to": contracts[name], "data": data}
@@ -80,14 +92,15 @@ def read_upstream(url: str, live: Protocol, watched: list[str], at_block: str) -
 
 
 @pytest.fixture(scope="session", autouse=True)
-def upstream_untouched(fork_session, live, chain, accounts):
+def upstream_untouched(fork_session, recorded, chain, accounts):
     """Reads the upstream before the suite and checks, after it, that the suite changed nothing there.
 
     With the stand-in (which mines no more blocks) the whole chain must stand still: same block number and
     the same answers at the head. A real Polygon keeps producing blocks, so there the contracts are read at
     the fork's block, and the impersonated and test accounts must have sent nothing upstream.
     """
-    watched = [str(live.admin or ""), *(str(a.address) for a in accounts[:3])]
+    live = None if isinstance(recorded, str) else recorded
+    watched = [str(live.admin or "") if live else "", *(str(a.address) for a in accounts[:3])]
     watched = [w for w in watched if w]
     stand_in = fork_session.stand_in is not None
     at_block = "latest" if stand_in else hex(int(chain.blocks.head.number))

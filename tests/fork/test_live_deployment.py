@@ -10,8 +10,8 @@ def test_every_recorded_contract_has_code_on_the_fork(live, chain):
         assert len(chain.provider.get_code(contract.address)) > 0
 
 
-def test_the_fork_is_polygon_and_the_record_names_an_admin(live, chain):
-    assert chain.chain_id == 137
+def test_the_fork_is_polygon_and_the_record_names_an_admin(live, chain, fork_session):
+    assert chain.chain_id == fork_session.target.chain_id
     assert chain.provider.network.is_fork
     assert live.admin is not None
 

@@ -193,3 +193,23 @@ def test_ape_test_on_a_fork_of_the_wrong_chain_stops_with_one_clear_error(tmp_pa
     message = "POLYGON_RPC_URL points at chain 56 (BNB Smart Chain), but polygon:mainnet is chain 137"
     assert output.count(message) == 1, output
     assert not (tmp_path / "stand_in").exists()  # no test ran
+
+
+def test_without_a_recorded_deployment_the_fork_suite_skips_saying_why(tmp_path):
+    environ = {**os.environ, "NO_COLOR": "1", DEPLOYMENTS_DIR_ENV: str(tmp_path / "no-records")}
+    command = [str(APE), "test", "tests/fork/test_live_deployment.py", "-rs", "-p", "no:cacheprovider"]
+    with LocalUpstream(chain_id=137) as bare_polygon:
+        result = subprocess.run(
+            [*command, "--network", "polygon:mainnet-fork:foundry"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**environ, "POLYGON_RPC_URL": bare_polygon.url},
+        )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert " passed" not in output and "6 skipped" in output, output
+    reason = "no live deployment to test on this fork: no complete deployment recorded for Polygon PoS"
+    assert reason in output
+    assert "commit the deployment's deployments/137.json" in output
