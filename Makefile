@@ -17,7 +17,7 @@ NODE_STAMP := node_modules/.installed
 SOLC := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := $(VENV)/bin/anvil
 
-.PHONY: help setup test test-fork lint format demo gas-snapshot compile clean
+.PHONY: help setup test test-fork lint format demo gas-check gas-snapshot compile clean
 
 help:
 	@echo "make demo          deploy on a local anvil, mine, batch-claim, print the table"
@@ -25,7 +25,8 @@ help:
 	@echo "make test-fork     the fork suite on polygon:mainnet-fork:foundry (\$$POLYGON_RPC_URL or a stand-in)"
 	@echo "make setup         project-local toolchain: .venv, node_modules, solc-js wrapper, anvil"
 	@echo "make lint          ruff check, ruff format --check, mypy on src/"
-	@echo "make gas-snapshot  ape run gas_bench (writes reports/gas.json)"
+	@echo "make gas-check     the gas report on the fork; fails if a figure is >1% above gas-snapshot.json"
+	@echo "make gas-snapshot  the gas report, and deliberately refresh gas-snapshot.json and docs/gas.png"
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(SOLC) $(ANVIL)
 
@@ -72,6 +73,7 @@ format: setup
 test: setup lint compile
 	ape test tests --ignore=tests/fork
 	$(MAKE) --no-print-directory test-fork
+	$(MAKE) --no-print-directory gas-check
 
 # Forks $$POLYGON_RPC_URL when set; otherwise the session starts a local anvil as chain 137 and deploys on it.
 test-fork: setup compile
@@ -80,8 +82,12 @@ test-fork: setup compile
 demo: setup compile
 	ape run demo
 
+# The gas report (reports/gas.json, gas.md, gas.png), like `forge snapshot --check` / `forge snapshot`.
+gas-check: setup compile
+	ape run gas_bench --check
+
 gas-snapshot: setup compile
-	ape run gas_bench
+	ape run gas_bench --snapshot
 
 clean:
 	rm -rf .build contracts/.cache reports

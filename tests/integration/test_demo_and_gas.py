@@ -1,22 +1,34 @@
-"""The demo and the gas benchmark through the library, on the local chain."""
+"""The demo and the gas benchmark through the library, on the local chain, and `ape run gas_bench --check`."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from link_ops.demo import DEMO_HOLDINGS, run_demo, run_partner_demo
-from link_ops.gas import (
+from link_ops.gas import run_benchmark
+from link_ops.gas_report import (
     GOAL_MARGINAL_PER_CUBE,
     GOAL_ONE_CUBE_CLAIM,
     GOAL_PARTNER_CREATE,
     GOAL_WELCOME_PER_CUBE,
-    ClaimCurve,
-    run_benchmark,
+    GasReport,
+    Prices,
+    Snapshot,
+    write_reports,
+    write_snapshot,
 )
 from link_ops.partners_config import EXAMPLE_CONFIG
+
+ROOT = Path(__file__).resolve().parents[2]
+APE = Path(sys.executable).with_name("ape")
+#: Small enough for two cores; three sizes still show the fit.
+SMALL_SIZES = (1, 5, 20)
 
 
 def test_demo__every_claim__equals_the_model_forecast_and_supply_equals_total_mined(accounts, tmp_path):
@@ -49,38 +61,89 @@ def test_demo__too_few_holders__is_refused(accounts, tmp_path):
         run_demo(accounts[0], [accounts[1]], deployments_dir=tmp_path)
 
 
-def test_gas_benchmark__small_batches__optimized_beats_reference_and_meets_goals(accounts, tmp_path):
-    report = run_benchmark(accounts[0], accounts[1], sizes=(1, 5, 20), partners=False)
-    o, r = report.optimized, report.reference
-    assert sorted(o.gas_by_batch) == [1, 5, 20]
+@pytest.fixture(scope="module")
+def small_report(accounts) -> GasReport:
+    """The whole benchmark (partners included) at small batch sizes, measured once for this module."""
+    return run_benchmark(accounts[0], accounts[1], sizes=SMALL_SIZES)
+
+
+def test_gas_benchmark__small_batches__optimized_beats_reference_and_meets_goals(small_report):
+    o, r = small_report.optimized.claim, small_report.reference.claim
+    assert sorted(o.gas_by_batch) == list(SMALL_SIZES)
     assert o.marginal <= GOAL_MARGINAL_PER_CUBE < r.marginal
-    assert o.one_cube_claim <= GOAL_ONE_CUBE_CLAIM < r.one_cube_claim
-    assert report.ratio < 0.6
-    path = report.write(tmp_path / "gas.json")
-    data = json.loads(path.read_text())
-    assert data["optimized"]["gas_by_batch"]["20"] == o.gas_by_batch[20]
-    assert [g["met"] for g in data["goals"]][:2] == [True, True]
+    assert o.smallest <= GOAL_ONE_CUBE_CLAIM < r.smallest
+    assert small_report.ratio < 0.6
+    assert [met for *_, met in small_report.goals()][:2] == [True, True]
+    assert small_report.network == "polygon:local:foundry"
 
 
-def test_gas_benchmark__partners__constant_onboarding_and_cheap_welcome_claims(accounts):
-    report = run_benchmark(accounts[0], accounts[1], sizes=(1, 2))
-    pg = report.partner
+def test_gas_benchmark__mint_and_transfer__measured_beside_the_reference(small_report):
+    o, r = small_report.optimized, small_report.reference
+    assert o.mint_one_call == "mint(to, tier)" and r.mint_one_call == "mintBatch(to, 1)"
+    assert 21_000 < o.mint_one < r.mint_one
+    assert sorted(o.mint.gas_by_batch) == [1, 10, 100]
+    assert 0 < o.mint.marginal < r.mint.marginal
+    assert 21_000 < o.transfer <= r.transfer
+    ops = {op.name: op for op in small_report.operations()}
+    assert ops["transfer a cube to a new holder"].reference == r.transfer
+    assert ops["claim 20 cubes"].optimized == o.claim.gas_by_batch[20]
+
+
+def test_gas_benchmark__partners__constant_onboarding_and_cheap_welcome_claims(small_report):
+    pg = small_report.partner
     assert pg is not None
     assert sorted(pg.create_by_cubes) == [10, 1_000]
     assert pg.create <= GOAL_PARTNER_CREATE
     # Constant in the number of cubes: only the snapshot's few code bytes differ.
     assert abs(pg.create_by_cubes[1_000] - pg.create_by_cubes[10]) < 1_000
     assert pg.welcome_marginal <= GOAL_WELCOME_PER_CUBE < pg.plain_welcome_marginal
-    assert pg.plain_deploy + pg.plain_fund > 3 * pg.create
-    assert [g["met"] for g in report.to_json()["goals"]][3:] == [True, True]
+    assert pg.plain_create > 3 * pg.create
+    assert [met for *_, met in small_report.goals()][3:] == [True, True]
 
 
-def test_claim_curve__fit__fixed_and_marginal_from_the_extremes():
-    curve = ClaimCurve("x", {1: 10_500, 11: 20_500, 101: 110_500})
-    assert curve.marginal == 1_000 and curve.fixed == 9_500
-    assert curve.max_batch_in_block == (30_000_000 - 9_500) // 1_000
+def test_gas_reports__written__json_markdown_and_png(small_report, tmp_path):
+    files = write_reports(small_report, tmp_path / "reports", Prices.from_options(None, 0.5))
+    data = json.loads(files.json.read_text())
+    assert data["figures"] == small_report.figures()
+    assert data["optimized"]["claim"]["gas_by_batch"]["20"] == small_report.optimized.claim.gas_by_batch[20]
+    assert data["prices"]["gas_price_assumed"] is True and data["prices"]["pol_usd_assumed"] is False
+    claim_1 = next(op for op in data["operations"] if op["operation"] == "claim 1 cube")
+    assert claim_1["optimized"]["usd"] == pytest.approx(claim_1["optimized"]["gas"] * 30e-9 * 0.5)
+    md = files.markdown.read_text()
+    assert md.count("| --- |") >= 3 and "| claim 20 cubes |" in md and "--gas-price-gwei" in md
+    png = files.plot.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 
 
-def test_gas_benchmark__one_size__is_refused(accounts):
-    with pytest.raises(ValueError, match="at least two different batch sizes"):
-        run_benchmark(accounts[0], accounts[1], sizes=(5, 5))
+def test_gas_bench_check__doctored_snapshot__exits_1_naming_each_failing_figure(small_report, tmp_path):
+    """The script's --check against this module's measurement, one figure made 10% cheaper and one added."""
+    figures = small_report.figures()
+    doctored = {**figures, "claim.optimized.batch_1": round(figures["claim.optimized.batch_1"] * 0.9)}
+    doctored["claim.optimized.batch_7"] = 60_000  # a size the run does not measure
+    snapshot = write_snapshot(Snapshot(doctored, small_report.network), tmp_path / "doctored.json")
+    sizes = ",".join(map(str, SMALL_SIZES))
+    args = [
+        "--local",
+        "--sizes",
+        sizes,
+        "--check",
+        "--snapshot-file",
+        str(snapshot),
+        "--out-dir",
+        str(tmp_path),
+    ]
+    result = subprocess.run(
+        [str(APE), "run", "gas_bench", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    [error] = [line for line in output.splitlines() if line.startswith("Error")]
+    assert "2 figure(s)" in error, error
+    assert "claim.optimized.batch_1" in error and "claim.optimized.batch_7" in error
+    assert "Traceback" not in output
+    assert (tmp_path / "gas.md").exists()  # the reports are written before the check judges
