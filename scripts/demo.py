@@ -6,16 +6,17 @@ from pathlib import Path
 
 import click
 from ape import accounts, project
-from ape.cli import ConnectedProviderCommand, network_option
+from ape.cli import network_option
 from rich.table import Table
 
+from link_ops.cli import RpcCheckedCommand
 from link_ops.console import make_console
 from link_ops.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo, run_partner_demo
 from link_ops.exceptions import LinkOpsError
 from link_ops.partners_config import EXAMPLE_CONFIG
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=RpcCheckedCommand)
 @network_option()
 @click.option("--days", default=30, show_default=True, help="days of mining before the claims")
 def cli(days: int) -> None:

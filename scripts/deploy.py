@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import click
 from ape import accounts, chain
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import account_option, network_option
 from rich.table import Table
 
 from link_ops.chains import chain_name, is_local_chain
+from link_ops.cli import RpcCheckedCommand
 from link_ops.console import make_console
 from link_ops.deploy import deploy_protocol
 from link_ops.exceptions import LinkOpsError
 from link_ops.fork import rpc_gas_price
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=RpcCheckedCommand)
 @network_option()
 @account_option(prompt=False)
 @click.option("--admin", default=None, help="address that receives every admin role (default: the account)")

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import click
 from ape import accounts, chain
-from ape.cli import ConnectedProviderCommand, account_option, network_option
+from ape.cli import account_option, network_option
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from link_ops.chains import chain_name, is_local_chain
+from link_ops.cli import RpcCheckedCommand
 from link_ops.console import make_console
 from link_ops.deploy import deploy_protocol, load_protocol
 from link_ops.exceptions import LinkOpsError
@@ -24,7 +25,7 @@ from link_ops.partners import STEPS, PartnerConfig, onboard_new_partner
 from link_ops.store import OpsStore
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=RpcCheckedCommand)
 @network_option()
 @account_option(prompt=False)
 @click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="YAML or JSON")

@@ -121,8 +121,7 @@ def check_upstream(url: str, target: ForkTarget, *, timeout: float = 10.0) -> st
     except (OSError, ValueError, requests.RequestException) as exc:
         raise UpstreamError(
             f"{target.env_var} ({redact(url)}) did not answer eth_chainId ({_failure(exc)}). "
-            f"Check the URL and that this machine can reach it, or unset {target.env_var} to test against a "
-            "local stand-in."
+            "Check the URL and that this machine can reach it."
         ) from None
     if got != target.chain_id:
         raise UpstreamError(
@@ -147,8 +146,8 @@ def upstream_from_env(
         raise UpstreamError(
             f"{target.env_var} is not set: {target.fork_choice} forks {chain_name(target.chain_id)} "
             f"(chain {target.chain_id}) from the RPC URL in {target.env_var}. Export "
-            f"{target.env_var}=https://<your {chain_name(target.chain_id)} RPC>, or run `make test-fork`, "
-            "which starts a local stand-in when it is unset."
+            f"{target.env_var}=https://<your {chain_name(target.chain_id)} RPC> (`make test-fork` and "
+            "`ape run gas_bench` start a local stand-in when it is unset)."
         )
     return check_upstream(url, target, timeout=timeout)
 

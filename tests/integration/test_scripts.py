@@ -40,3 +40,36 @@ def test_deploy_script__bad_input__one_error_line_and_exit_code_1(args, message)
     assert len(errors) == 1 and errors[0].startswith(message), errors
     assert "Traceback" not in result.stdout + result.stderr
     assert (record.read_text() if record.exists() else None) == before
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [
+        (
+            "polygon:mainnet:node",
+            "Error: POLYGON_RPC_URL is not set: polygon:mainnet:node sends to the RPC URL in POLYGON_RPC_URL",
+        ),
+        (
+            "polygon:amoy:node",
+            "Error: AMOY_RPC_URL is not set: polygon:amoy:node sends to the RPC URL in AMOY_RPC_URL.",
+        ),
+        (
+            "polygon:mainnet-fork:foundry",
+            "Error: POLYGON_RPC_URL is not set: polygon:mainnet-fork:foundry forks Polygon PoS (chain 137)",
+        ),
+    ],
+)
+def test_deploy_script__polygon_network_without_its_rpc_variable__one_error_line(network, message):
+    environ = {k: v for k, v in os.environ.items() if k not in ("POLYGON_RPC_URL", "AMOY_RPC_URL")}
+    result = subprocess.run(
+        [str(APE), "run", "deploy", "--network", network, "--account", "TEST::0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**environ, "NO_COLOR": "1"},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    errors = [line for line in output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and errors[0].startswith(message), output
