@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
+
+from _ape import run_ape
 
 from link_ops.chains import chain_name
 
-ROOT = Path(__file__).resolve().parents[2]
-APE = Path(sys.executable).with_name("ape")
 NEW_ADMIN = "0x000000000000000000000000000000000000bEEF"
 
 
 def ape_run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(APE), "run", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "160"},
-    )
+    return run_ape("run", *args)
 
 
 def recorded_bytes(live) -> bytes:

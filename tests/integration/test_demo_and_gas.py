@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _ape import error_lines, output_of, run_ape
 
 from link_ops.demo import DEMO_HOLDINGS, run_demo, run_partner_demo
 from link_ops.gas import run_benchmark
@@ -25,8 +23,6 @@ from link_ops.gas_report import (
 )
 from link_ops.partners_config import EXAMPLE_CONFIG
 
-ROOT = Path(__file__).resolve().parents[2]
-APE = Path(sys.executable).with_name("ape")
 #: Small enough for two cores; three sizes still show the fit.
 SMALL_SIZES = (1, 5, 20)
 
@@ -132,17 +128,10 @@ def test_gas_bench_check__doctored_snapshot__exits_1_naming_each_failing_figure(
         "--out-dir",
         str(tmp_path),
     ]
-    result = subprocess.run(
-        [str(APE), "run", "gas_bench", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    output = result.stdout + result.stderr
+    result = run_ape("run", "gas_bench", *args)
+    output = output_of(result)
     assert result.returncode == 1, output
-    [error] = [line for line in output.splitlines() if line.startswith("Error")]
+    [error] = error_lines(result)
     assert "2 figure(s)" in error, error
     assert "claim.optimized.batch_1" in error and "claim.optimized.batch_7" in error
     assert "Traceback" not in output

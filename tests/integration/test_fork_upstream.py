@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from _ape import ROOT, output_of, run_ape
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,8 +26,6 @@ from link_ops.fork import (
     upstream_from_env,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-APE = Path(sys.executable).with_name("ape")
 POLYGON = FORK_TARGETS["mainnet"]
 
 
@@ -161,23 +159,17 @@ FAILING_TEST = textwrap.dedent(
 def run_ape_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     test_file = tmp_path / "test_fails_on_fork.py"
     test_file.write_text(FAILING_TEST)
-    environ = {k: v for k, v in os.environ.items() if k != "POLYGON_RPC_URL"}
-    return subprocess.run(
-        [
-            *(str(APE), "test", str(test_file), "--network", "polygon:mainnet-fork:foundry"),
-            *("-p", "link_ops.pytest_fork", "-q", "-p", "no:cacheprovider"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**environ, "NO_COLOR": "1", "STAND_IN_FILE": str(tmp_path / "stand_in"), **env},
+    return run_ape(
+        *("test", str(test_file), "--network", "polygon:mainnet-fork:foundry"),
+        *("-p", "link_ops.pytest_fork", "-q", "-p", "no:cacheprovider"),
+        env={"STAND_IN_FILE": str(tmp_path / "stand_in"), **env},
+        unset=("POLYGON_RPC_URL",),
     )
 
 
 def test_the_plugin_stops_the_stand_in_and_frees_its_port_when_a_test_fails(tmp_path):
     result = run_ape_test(tmp_path)
-    output = result.stdout + result.stderr
+    output = output_of(result)
     assert result.returncode == 1, output  # 1: tests failed (not a crash)
     assert "this test fails on purpose" in output
     pid, port = (int(v) for v in (tmp_path / "stand_in").read_text().split())
@@ -188,7 +180,7 @@ def test_the_plugin_stops_the_stand_in_and_frees_its_port_when_a_test_fails(tmp_
 def test_ape_test_on_a_fork_of_the_wrong_chain_stops_with_one_clear_error(tmp_path):
     with LocalUpstream(chain_id=56) as bsc:
         result = run_ape_test(tmp_path, POLYGON_RPC_URL=bsc.url)
-    output = result.stdout + result.stderr
+    output = output_of(result)
     assert result.returncode != 0
     message = "POLYGON_RPC_URL points at chain 56 (BNB Smart Chain), but polygon:mainnet is chain 137"
     assert output.count(message) == 1, output
@@ -196,18 +188,13 @@ def test_ape_test_on_a_fork_of_the_wrong_chain_stops_with_one_clear_error(tmp_pa
 
 
 def test_without_a_recorded_deployment_the_fork_suite_skips_saying_why(tmp_path):
-    environ = {**os.environ, "NO_COLOR": "1", DEPLOYMENTS_DIR_ENV: str(tmp_path / "no-records")}
-    command = [str(APE), "test", "tests/fork/test_live_deployment.py", "-rs", "-p", "no:cacheprovider"]
     with LocalUpstream(chain_id=137) as bare_polygon:
-        result = subprocess.run(
-            [*command, "--network", "polygon:mainnet-fork:foundry"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**environ, "POLYGON_RPC_URL": bare_polygon.url},
+        result = run_ape(
+            *("test", "tests/fork/test_live_deployment.py", "-rs", "-p", "no:cacheprovider"),
+            *("--network", "polygon:mainnet-fork:foundry"),
+            env={DEPLOYMENTS_DIR_ENV: str(tmp_path / "no-records"), "POLYGON_RPC_URL": bare_polygon.url},
         )
-    output = result.stdout + result.stderr
+    output = output_of(result)
     assert result.returncode == 0, output
     assert " passed" not in output and "6 skipped" in output, output
     reason = "no live deployment to test on this fork: no complete deployment recorded for Polygon PoS"

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-APE = Path(sys.executable).with_name("ape")
+from _ape import ROOT, error_lines, output_of, run_ape
 
 
-def run_script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(APE), "run", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+def run_script(*args: str, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return run_ape("run", *args, unset=unset)
 
 
 @pytest.mark.parametrize(
@@ -60,16 +48,9 @@ def test_deploy_script__bad_input__one_error_line_and_exit_code_1(args, message)
     ],
 )
 def test_deploy_script__polygon_network_without_its_rpc_variable__one_error_line(network, message):
-    environ = {k: v for k, v in os.environ.items() if k not in ("POLYGON_RPC_URL", "AMOY_RPC_URL")}
-    result = subprocess.run(
-        [str(APE), "run", "deploy", "--network", network, "--account", "TEST::0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**environ, "NO_COLOR": "1"},
+    result = run_script(
+        "deploy", "--network", network, "--account", "TEST::0", unset=("POLYGON_RPC_URL", "AMOY_RPC_URL")
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    errors = [line for line in output.splitlines() if line.startswith("Error")]
-    assert len(errors) == 1 and errors[0].startswith(message), output
+    assert result.returncode == 1, output_of(result)
+    errors = error_lines(result)
+    assert len(errors) == 1 and errors[0].startswith(message), output_of(result)
