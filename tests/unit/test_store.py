@@ -21,6 +21,7 @@ from link_ops.store import (
     OpsStoreError,
     PartnerRow,
     PartnerStateError,
+    RelayedMessage,
     StepAlreadyDoneError,
     StoreConfigurationError,
     UnknownPartnerError,
@@ -575,3 +576,98 @@ def test_forget__removes_the_partner_its_steps_and_monitoring_on_that_chain_only
     assert list(store.completed_steps("cafe-seoul", POLYGON)) == ["validate"]
     assert store.begin_onboarding(onboarding, AMOY).status == "onboarding"
     assert store.forget("nobody", AMOY) is False
+
+
+# ------------------------------------------------------------------------------------------- relaying
+
+
+def _message(nonce: int, src: int = 137, dst: int = 1) -> RelayedMessage:
+    now = datetime.now(timezone.utc)
+    return RelayedMessage(
+        message_id="0x" + f"{src:04x}{nonce:060x}",
+        src_chain_id=src,
+        src_messenger="0x" + "11" * 20,
+        sender="0x" + "22" * 20,
+        dst_chain_id=dst,
+        receiver="0x" + "33" * 20,
+        nonce=nonce,
+        payload=bytes([nonce]) * 64,
+        status="pending",
+        attempts=0,
+        tx_hash=None,
+        last_error=None,
+        seen_at=now,
+        delivered_at=None,
+    )
+
+
+MESSENGER = "0x" + "11" * 20
+
+
+def test_relayer_cursor__unknown_chain__is_none(store):
+    assert store.relayer_cursor(137, MESSENGER) is None
+
+
+def test_record_scan__stores_new_messages_as_pending_and_moves_the_cursor_in_one_step(store):
+    new = store.record_scan(137, MESSENGER, 101, [_message(0), _message(1)])
+    assert [m.nonce for m in new] == [0, 1]
+    assert store.relayer_cursor(137, MESSENGER) == 101
+    pending = store.pending_messages()
+    assert [(m.nonce, m.status, m.payload) for m in pending] == [
+        (0, "pending", b"\0" * 64),
+        (1, "pending", b"\1" * 64),
+    ]
+
+
+def test_record_scan__a_message_seen_again__is_not_duplicated_nor_reset(store):
+    store.record_scan(137, MESSENGER, 101, [_message(0)])
+    store.mark_delivered(_message(0).message_id, "0x" + "ab" * 32)
+    again = store.record_scan(137, MESSENGER, 120, [_message(0), _message(1)])
+    assert [m.nonce for m in again] == [1]
+    assert store.get_message(_message(0).message_id).status == "delivered"
+    assert len(store.list_messages()) == 2
+
+
+def test_record_scan__moving_the_cursor_back__is_refused_and_records_nothing(store):
+    store.record_scan(137, MESSENGER, 200, [])
+    with pytest.raises(OpsStoreError, match="refusing to move it back to 150"):
+        store.record_scan(137, MESSENGER, 150, [_message(7)])
+    assert store.relayer_cursor(137, MESSENGER) == 200
+    assert store.list_messages() == []
+
+
+def test_reset_relayer_cursor__moves_it_back_on_purpose(store):
+    store.record_scan(137, MESSENGER, 200, [])
+    store.reset_relayer_cursor(137, MESSENGER, 0)
+    assert store.relayer_cursor(137, MESSENGER) == 0
+
+
+def test_cursors__are_kept_per_chain(store):
+    store.record_scan(137, MESSENGER, 10, [])
+    store.record_scan(1, MESSENGER, 99, [])
+    assert (store.relayer_cursor(137, MESSENGER), store.relayer_cursor(1, MESSENGER)) == (10, 99)
+
+
+def test_pending_messages__filter_by_destination_and_leave_out_delivered(store):
+    store.record_scan(137, MESSENGER, 10, [_message(0, dst=1), _message(1, dst=56)])
+    store.record_scan(1, MESSENGER, 10, [_message(0, src=1, dst=137)])
+    store.mark_delivered(_message(0, src=1, dst=137).message_id, None)
+    assert [m.dst_chain_id for m in store.pending_messages()] == [1, 56]
+    assert [m.nonce for m in store.pending_messages(dst_chain_id=56)] == [1]
+
+
+def test_delivery_attempts__are_counted_with_the_last_error_and_cleared_on_delivery(store):
+    store.record_scan(137, MESSENGER, 10, [_message(0)])
+    mid = _message(0).message_id
+    store.record_delivery_attempt(mid, "LimitExceeded")
+    record = store.record_delivery_attempt(mid, "LimitExceeded")
+    assert (record.attempts, record.last_error) == (2, "LimitExceeded")
+    done = store.mark_delivered(mid, "0x" + "cd" * 32)
+    assert (done.status, done.last_error, done.tx_hash) == ("delivered", None, "0x" + "cd" * 32)
+    assert done.delivered_at is not None
+    assert store.mark_delivered(mid, "0x" + "ef" * 32).tx_hash == "0x" + "cd" * 32  # idempotent
+
+
+def test_unknown_message__says_the_relayer_has_not_seen_it(store):
+    with pytest.raises(OpsStoreError, match="the relayer has not seen it"):
+        store.mark_delivered("0x" + "00" * 32, None)
