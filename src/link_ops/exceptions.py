@@ -29,3 +29,26 @@ class RecordedContractMissingError(DeploymentRecordError):
 
 class UpstreamError(ConfigurationError):
     """A fork's upstream RPC URL is missing, unreachable, or serves another chain."""
+
+
+class UnsupportedChainError(ConfigurationError):
+    """A chain key or id that link-ops does not know.
+
+    ``str()`` is exactly ``Unsupported chain: <chain>`` (the wording is part of the interface); what to do
+    instead is in :attr:`hint`, and the keys that would work are in :attr:`supported`.
+    """
+
+    def __init__(self, chain: object, supported: tuple[str, ...] = ()) -> None:
+        super().__init__(f"Unsupported chain: {chain}")
+        self.chain = chain
+        self.supported = supported
+
+    @property
+    def hint(self) -> str:
+        if not self.supported:
+            return "use a chain link-ops knows (see link_ops.chains.CHAINS)"
+        return f"use one of: {', '.join(self.supported)}"
+
+
+class StandInError(ConfigurationError):
+    """A local stand-in chain is not running, or cannot start beside what this process is connected to."""

@@ -352,12 +352,19 @@ class ForkSession:
 def deploy_with_script(
     target: ForkTarget, url: str, deployments_dir: Path, *, project_path: Path, admin: str
 ) -> None:
-    """Runs ``ape run deploy --confirm`` against the node at `url` as `target`'s live deployment."""
+    """Runs ``ape run deploy --confirm`` against the node at `url` as `target`'s live deployment.
+
+    The record goes to `deployments_dir`; ape's own caches of that run (contract types, the deployments map
+    it keeps for live networks) go to a folder beside it, not to ``~/.ape``, where they would later be taken
+    for the real network's.
+    """
     ape = Path(sys.executable).with_name("ape")
     network = f"{target.live_choice}:{url}"
     command = [str(ape) if ape.exists() else "ape", "run", "deploy", "--network", network]
     command += ["--account", "TEST::0", "--admin", admin, "--confirm"]
-    env = {**os.environ, DEPLOYMENTS_DIR_ENV: str(deployments_dir)}
+    ape_data = deployments_dir.parent / f"{deployments_dir.name}-ape-data"
+    ape_data.mkdir(exist_ok=True)
+    env = {**os.environ, DEPLOYMENTS_DIR_ENV: str(deployments_dir), "APE_DATA_FOLDER": str(ape_data)}
     done = subprocess.run(command, cwd=project_path, env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise UpstreamError(
@@ -395,7 +402,8 @@ def open_fork_session(
         report(f"${target.env_var} is not set: a local anvil as chain {target.chain_id} plays the upstream")
         if deploy:
             session._tmp = tempfile.TemporaryDirectory(prefix="link-ops-stand-in-")
-            session.deployments_dir = Path(session._tmp.name)
+            session.deployments_dir = Path(session._tmp.name) / "deployments"
+            session.deployments_dir.mkdir()
             report("deploying the protocol on it with `ape run deploy --confirm`")
             deploy_with_script(
                 target, stand_in.url, session.deployments_dir, project_path=project_path, admin=STAND_IN_ADMIN
