@@ -108,7 +108,8 @@ interface ILBCBridge is IBridge {
 interface ICubeBridge is IBridge {
     /// @notice No cube ids were given.
     error NoCubes();
-    /// @notice `caller` may not move cube `cubeId` (neither its holder nor approved).
+    /// @notice `caller` may not move cube `cubeId`: at home only its holder sends it (after approving the
+    /// bridge); away from home its holder or an approved operator.
     error NotHolder(uint256 cubeId, address caller);
     /// @notice Cube `cubeId` is not locked for chain `chainId`, which asks to release it.
     error NotLockedFor(uint256 cubeId, uint256 chainId);

@@ -40,6 +40,12 @@ DEFAULT_LBC_CAP = 1_000_000_000 * 10**18
 #: Default rates in LBC wei per second per cube, tiers 0..3 (about 0.95, 2, 5 and 10 LBC a day).
 DEFAULT_TIER_RATES: tuple[int, ...] = (11 * 10**12, 23 * 10**12, 58 * 10**12, 116 * 10**12)
 
+#: Gas limit of ``setTierRate``. Its cost depends on the block it lands in: a change in the same second as
+#: the tier's last one rewrites that checkpoint (about 39,000 gas), a later one appends a new checkpoint
+#: (about 20,000 more). An estimate made in the first case runs out of gas in the second, which is what
+#: happens when a deployment's transactions land a block later than estimated. Unused gas is not paid.
+SET_TIER_RATE_GAS_LIMIT = 100_000
+
 LBC = "LBCToken"
 CUBES = "OptimizedCubeManagement"
 FACTORY = "PartnerFactory"
@@ -216,7 +222,8 @@ def deploy_protocol(
         for tier, rate in enumerate(rates):
             if int(cubes.tierRate(tier)) != rate:
                 _require_role(cubes, cubes.DEFAULT_ADMIN_ROLE(), sender, "set tier rates")
-                track(f"tier {tier} rate set to {rate} wei/s", cubes.setTierRate(tier, rate, sender=sender))
+                receipt = cubes.setTierRate(tier, rate, sender=sender, gas_limit=SET_TIER_RATE_GAS_LIMIT)
+                track(f"tier {tier} rate set to {rate} wei/s", receipt)
     if to_checksum_address(admin_address) != to_checksum_address(sender.address):
         _hand_over(LBC, lbc, ["DEFAULT_ADMIN_ROLE"], sender, admin_address, track)
         cube_roles = ["MINTER_ROLE", "OPERATOR_ROLE", "PAUSER_ROLE", "DEFAULT_ADMIN_ROLE"]

@@ -218,6 +218,16 @@ class LocalChains:
         ``get_contract_logs``, switch with :meth:`on`: ape bounds it by the active chain's height)."""
         return self[chain].provider
 
+    def advance_time(self, chain: ChainRef, seconds: int) -> int:
+        """Moves `chain`'s clock `seconds` forward and mines a block there; returns its timestamp.
+
+        (ape's ``chain.mine(timestamp=...)`` needs a test provider; a stand-in is reached as a node.)
+        """
+        provider = self[chain].provider
+        provider.make_request("evm_increaseTime", [int(seconds)])
+        provider.make_request("evm_mine", [])
+        return int(provider.make_request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
     def on(self, chain: ChainRef) -> AbstractContextManager[ProviderAPI]:
         """Makes `chain` ape's active chain for a ``with`` block (nestable); yields its provider."""
         return activate(self[chain].provider)

@@ -1,0 +1,254 @@
+"""Bridging on two local chains at once, Polygon (137) and Ethereum (1), through link_ops.bridge and the relayer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import ape
+import pytest
+from ape import chain
+
+from link_ops.bridge import (
+    BridgeSide,
+    CrossChainBridge,
+    UnsupportedAssetError,
+    UnsupportedRouteError,
+    deploy_bridge_side,
+    wire,
+)
+from link_ops.chains import chain_by_key
+from link_ops.deploy import Protocol, deploy_protocol
+from link_ops.exceptions import ConfigurationError, UnsupportedChainError
+from link_ops.multichain import LocalChains
+from link_ops.relayer import Relayer
+from link_ops.store import OpsStore
+
+LBC = 10**18
+DAY = 86_400
+POLYGON, ETHEREUM = chain_by_key("polygon"), chain_by_key("ethereum")
+
+
+@dataclass
+class World:
+    chains: LocalChains
+    protocol: Protocol
+    home: BridgeSide
+    remote: BridgeSide
+    bridge: CrossChainBridge
+    signer_keys: list[bytes]
+    admin: object
+
+
+@ape.fixture(scope="module", chain_isolation=False)
+def world(accounts) -> Iterator[World]:
+    admin = accounts[0]
+    signers = [accounts[i] for i in (7, 8, 9)]
+    keys = [bytes.fromhex(s.private_key.removeprefix("0x")) for s in signers]
+    with LocalChains(["polygon", "ethereum"]) as chains:
+        with chains.on("polygon"):
+            protocol = deploy_protocol(admin, record=False)
+            protocol.lbc.grantRole(protocol.lbc.MINTER_ROLE(), admin.address, sender=admin)
+            home = deploy_bridge_side(
+                admin,
+                POLYGON,
+                signers=[s.address for s in signers],
+                threshold=2,
+                home=POLYGON,
+                lbc=protocol.lbc,
+                cubes=protocol.cubes,
+            )
+        with chains.on("ethereum"):
+            remote = deploy_bridge_side(
+                admin, ETHEREUM, signers=[s.address for s in signers], threshold=2, home=POLYGON
+            )
+        wire(chains, home, remote, admin)
+        yield World(chains, protocol, home, remote, CrossChainBridge([home, remote], chains), keys, admin)
+
+
+@pytest.fixture
+def store(world, tmp_path) -> Iterator[OpsStore]:
+    """A fresh operations store whose relayer starts reading at the chains' heads (earlier tests' messages,
+    delivered by other stores, are not this test's)."""
+    with OpsStore(f"sqlite:///{tmp_path / 'ops.db'}") as ops:
+        for side in (world.home, world.remote):
+            with world.chains.on(side.chain.key):
+                height = int(chain.blocks.height)
+            ops.reset_relayer_cursor(side.chain.chain_id, str(side.messenger.address), height + 1)
+        yield ops
+
+
+@pytest.fixture
+def relayer(world, store) -> Relayer:
+    return Relayer([world.home, world.remote], world.chains, world.signer_keys[:2], store, world.admin)
+
+
+def fund(world: World, holder, amount: int) -> None:
+    with world.chains.on("polygon"):
+        world.protocol.lbc.mint(holder, amount, sender=world.admin)
+
+
+def balances(world: World, holder) -> tuple[int, int]:
+    with world.chains.on("polygon"):
+        home = int(world.protocol.lbc.balanceOf(holder))
+    with world.chains.on("ethereum"):
+        remote = int(world.remote.lbc.balanceOf(holder))
+    return home, remote
+
+
+def supplies(world: World) -> tuple[int, int]:
+    with world.chains.on("polygon"):
+        home = int(world.protocol.lbc.totalSupply())
+    with world.chains.on("ethereum"):
+        remote = int(world.remote.lbc.totalSupply())
+    return home, remote
+
+
+def test_lbc_goes_to_ethereum_and_back_and_the_supply_across_chains_is_conserved(world, relayer, accounts):
+    alice = accounts[1]
+    fund(world, alice, 500 * LBC)
+    home_before, remote_before = balances(world, alice)
+    supply_before = sum(supplies(world))
+
+    out = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 200 * LBC, alice)
+    assert (out.from_chain, out.to_chain, out.amount) == ("polygon", "ethereum", 200 * LBC)
+    assert balances(world, alice) == (home_before - 200 * LBC, remote_before)  # locked, not yet delivered
+    round_one = relayer.poll()
+    assert round_one.delivered == [out.message_id]
+    assert balances(world, alice) == (home_before - 200 * LBC, remote_before + 200 * LBC)
+    assert sum(supplies(world)) == supply_before + 200 * LBC  # home counts the locked LBC; remote minted
+
+    back = world.bridge.bridge_assets("ethereum", "polygon", "lbc", 50 * LBC, alice.address)
+    assert relayer.poll().delivered == [back.message_id]
+    assert balances(world, alice) == (home_before - 150 * LBC, remote_before + 150 * LBC)
+    with world.chains.on("polygon"):
+        assert int(world.home.lbc_bridge.outstanding(ETHEREUM.chain_id)) >= 150 * LBC
+    home_supply, remote_supply = supplies(world)
+    with world.chains.on("polygon"):
+        locked = int(world.protocol.lbc.balanceOf(world.home.lbc_bridge.address))
+    assert remote_supply == locked  # every remote LBC is backed by one locked at home
+    with world.chains.on("polygon"):
+        assert home_supply <= int(world.protocol.lbc.cap())
+
+
+def test_a_cube_goes_out_and_comes_home_with_its_accrued_rewards_claimable(world, relayer, accounts):
+    bob = accounts[2]
+    cubes = world.protocol.cubes
+    with world.chains.on("polygon"):
+        cube = int(cubes.totalMinted()) + 1
+        cubes.mintBatch(bob, 2, 1, sender=world.admin)
+        rate = int(cubes.tierRate(2))
+    world.chains.advance_time("polygon", DAY)
+    with world.chains.on("polygon"):
+        cubes.batchClaimRewards([cube], sender=bob)
+        mined, last_claim = (int(v) for v in cubes.nodeData(cube)[:2])
+
+    out = world.bridge.bridge_assets("polygon", "ethereum", "CUBE", cube, bob)
+    assert relayer.poll().delivered == [out.message_id]
+    with world.chains.on("polygon"):
+        assert cubes.ownerOf(cube) == world.home.cube_bridge.address
+        assert int(world.home.cube_bridge.lockedFor(cube)) == ETHEREUM.chain_id
+    with world.chains.on("ethereum"):
+        assert world.remote.cubes.ownerOf(cube) == bob.address
+        assert (int(world.remote.cubes.tierOf(cube)), int(world.remote.cubes.totalMinedOf(cube))) == (
+            2,
+            mined,
+        )
+
+    home_again = world.bridge.bridge_assets("ethereum", "polygon", "CUBE", [cube], bob)
+    assert relayer.poll().delivered == [home_again.message_id]
+    with world.chains.on("ethereum"):
+        assert not world.remote.cubes.isApprovedOrOwner(bob, cube)
+    now = world.chains.advance_time("polygon", DAY)
+    with world.chains.on("polygon"):
+        assert cubes.ownerOf(cube) == bob.address
+        assert int(world.home.cube_bridge.lockedFor(cube)) == 0
+        assert int(cubes.pendingReward(cube)) == rate * (now - last_claim)
+        before = int(world.protocol.lbc.balanceOf(bob))
+        receipt = cubes.batchClaimRewards([cube], sender=bob)
+        claimed_at = int(chain.blocks[receipt.block_number].timestamp)
+        assert int(world.protocol.lbc.balanceOf(bob)) - before == rate * (claimed_at - last_claim)
+
+
+@pytest.mark.parametrize("crash_at", ["scanned", "before_deliver", "delivered"])
+def test_a_relayer_killed_anywhere_and_restarted_executes_each_message_exactly_once(
+    world, store, accounts, crash_at
+):
+    carol = accounts[3]
+    fund(world, carol, 10 * LBC)
+    sent = [world.bridge.bridge_assets("polygon", "ethereum", "LBC", LBC, carol) for _ in range(2)]
+    _, remote_before = balances(world, carol)
+
+    class Killed(BaseException):
+        pass
+
+    def kill(point: str) -> None:
+        if point == crash_at:
+            raise Killed(point)
+
+    doomed = Relayer(
+        [world.home, world.remote], world.chains, world.signer_keys[:2], store, world.admin, kill_hook=kill
+    )
+    with pytest.raises(Killed):
+        doomed.poll()
+    restarted = Relayer([world.home, world.remote], world.chains, world.signer_keys[:2], store, world.admin)
+    report = restarted.poll()
+    again = restarted.poll()
+
+    assert balances(world, carol)[1] == remote_before + 2 * LBC  # each executed once, none twice
+    done = {m.message_id: m for m in store.list_messages()}
+    assert all(done[r.message_id].status == "delivered" for r in sent)
+    # Killed before delivering, the restart delivers both; killed after the first delivery (before it was
+    # marked), the restart finds that one executed and delivers the other.
+    if crash_at == "delivered":
+        assert (report.found_executed, report.delivered) == ([sent[0].message_id], [sent[1].message_id])
+    else:
+        assert (report.found_executed, report.delivered) == ([], [r.message_id for r in sent])
+    assert (again.delivered, again.found_executed, again.failed) == ([], [], {})
+    with world.chains.on("ethereum"):
+        assert all(world.remote.messenger.executed(r.message_id) for r in sent)
+
+
+def test_a_delivery_over_the_receive_limit_waits_until_the_limit_refills(world, relayer, accounts):
+    dave = accounts[4]
+    fund(world, dave, 100 * LBC)
+    with world.chains.on("ethereum"):
+        world.remote.lbc_bridge.setLimits(10**24, 50 * LBC, sender=world.admin)
+    world.chains.advance_time("ethereum", DAY)  # lowering a limit takes what earlier tests used off it
+    try:
+        first = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 30 * LBC, dave)
+        assert relayer.poll().delivered == [first.message_id]  # 20 LBC of the day's 50 remain
+        sent = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 40 * LBC, dave)
+        blocked = relayer.poll()
+        assert blocked.delivered == [] and blocked.failed[sent.message_id].startswith("LimitExceeded(")
+        assert balances(world, dave)[1] == 30 * LBC
+        world.chains.advance_time("ethereum", DAY)
+        assert relayer.poll().delivered == [sent.message_id]
+        assert balances(world, dave)[1] == 70 * LBC
+    finally:
+        with world.chains.on("ethereum"):
+            world.remote.lbc_bridge.setLimits(10**24, 10**24, sender=world.admin)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (("solana", "ethereum", "LBC", LBC), UnsupportedChainError, "Unsupported chain: solana"),
+        (("polygon", "cosmos", "LBC", LBC), UnsupportedChainError, "Unsupported chain: cosmos"),
+        (("polygon", "ethereum", "NFT", 1), UnsupportedAssetError, "Unsupported asset type: NFT"),
+        (("polygon", "polygon", "LBC", LBC), UnsupportedRouteError, "polygon to polygon: the source"),
+        (("ethereum", "bsc", "LBC", LBC), UnsupportedRouteError, "ethereum to bsc: assets travel only"),
+        (("polygon", "bsc", "LBC", LBC), UnsupportedRouteError, "no bridge on bsc"),
+        (("polygon", "ethereum", "LBC", 0), ConfigurationError, "LBC amount must be a positive"),
+        (("polygon", "ethereum", "CUBE", []), ConfigurationError, "CUBE takes a cube id"),
+        (("polygon", "ethereum", "CUBE", [1, 1]), ConfigurationError, "cube ids repeat"),
+    ],
+)
+def test_bad_requests_fail_before_anything_is_sent(world, accounts, args, error, message):
+    with world.chains.on("polygon"):
+        nonce = int(world.home.messenger.outboundNonce())
+    with pytest.raises(error) as excinfo:
+        world.bridge.bridge_assets(*args, accounts[1])
+    assert str(excinfo.value).startswith(message)
+    with world.chains.on("polygon"):
+        assert int(world.home.messenger.outboundNonce()) == nonce
