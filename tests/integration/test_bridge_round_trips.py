@@ -1,4 +1,4 @@
-"""Bridging on two local chains at once, Polygon (137) and Ethereum (1), through link_ops.bridge and the relayer."""
+"""Bridging on two local chains at once, Polygon (137) and Ethereum (1), through the library and relayer."""
 
 from __future__ import annotations
 
