@@ -9,6 +9,7 @@ from ape import accounts, project
 from ape.cli import network_option
 from rich.table import Table
 
+from link_ops.bridge_demo import run_bridge_demo
 from link_ops.cli import RpcCheckedCommand
 from link_ops.console import make_console
 from link_ops.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo, run_partner_demo
@@ -81,3 +82,36 @@ def cli(days: int) -> None:
     onboarded.add_row(f"{partner.holder}'s cube 1 discount", f"{partner.discount_bps / 100:.1f} %")
     onboarded.add_row("ops store", partner.store_url)
     console.print(onboarded)
+
+    signers = accounts.test_accounts[7:10]
+    try:
+        with console.status("bridging to a second chain…") as status:
+            bridged = run_bridge_demo(deployer, holders[0], signers, say=lambda line: status.update(line))
+    except LinkOpsError as exc:
+        raise click.ClickException(str(exc)) from None
+    moves = Table(title="bridging: two local chains as Polygon (137) and Ethereum (1), 2-of-3 attestations")
+    for col in ("move (delivered by the relayer)", "LBC on Polygon", "LBC on Ethereum", "CUBE is on"):
+        moves.add_column(col, justify="left" if col.startswith(("move", "CUBE")) else "right")
+    moves.add_column("send gas", justify="right")
+    moves.add_column("deliver gas", justify="right")
+    for step in bridged.steps:
+        moves.add_row(
+            step.what,
+            f"{step.polygon_lbc / 10**18:,.4f}",
+            f"{step.ethereum_lbc / 10**18:,.4f}",
+            step.cube_on,
+            f"{step.send_gas:,}",
+            f"{step.deliver_gas:,}",
+        )
+    console.print(moves)
+    earned_ok = bridged.reward_while_away == bridged.expected_reward_while_away
+    backed = bridged.supply_ethereum == bridged.locked_at_home
+    console.print(
+        f"CUBE #{bridged.cube_id} mined {bridged.reward_while_away / 10**18:,.6f} LBC while away, claimed at "
+        f"home ({'=' if earned_ok else '≠'} the model's {bridged.expected_reward_while_away / 10**18:,.6f}); "
+        f"LBC on Ethereum {bridged.supply_ethereum / 10**18:,.4f} "
+        f"{'is backed by' if backed else 'DIFFERS FROM'} the {bridged.locked_at_home / 10**18:,.4f} locked "
+        "on Polygon"
+    )
+    if not (earned_ok and backed):
+        raise click.ClickException("the bridge demo did not add up")
