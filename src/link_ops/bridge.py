@@ -13,18 +13,22 @@ Delivery is the relayer's job (:mod:`link_ops.relayer`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+import os
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from ape import accounts, chain, networks, project
+from ape import accounts, chain, project
 from ape.contracts import ContractInstance
 from eth_utils.address import is_address, to_checksum_address
 
 from .attest import Message
 from .chains import ChainInfo, chain_by_id, chain_by_key
+from .deployments import ContractRecord, DeploymentRecord, load_record, save_record
 from .exceptions import ConfigurationError, LinkOpsError, MissingAccountError
+from .multichain import activate, connect, without_confirmations
 
 ASSET_TYPES = ("LBC", "CUBE")
 #: Daily limits a new LBC bridge gets unless told otherwise: one million LBC each way.
@@ -48,23 +52,33 @@ class Connections(Protocol):
 
 
 class LiveConnections:
-    """Connections to live networks by their ape network choice (``polygon:mainnet:node``, …), each
-    connected on first use and kept for later blocks."""
+    """Connections to networks by ape network choice (``polygon:mainnet:https://…``), each connected on
+    first use and kept for later blocks.
 
-    def __init__(self, choices: Mapping[str, str]) -> None:
+    `wait_for_confirmations=False` makes those networks wait for no confirmations (for local stand-ins,
+    whose blocks come only with transactions).
+    """
+
+    def __init__(self, choices: Mapping[str, str], *, wait_for_confirmations: bool = True) -> None:
         self.choices = {chain_by_key(key).key: choice for key, choice in choices.items()}
+        self.wait_for_confirmations = wait_for_confirmations
         self._providers: dict[str, Any] = {}
 
-    @contextmanager
-    def on(self, chain_ref: Any) -> Iterator[Any]:
+    def provider(self, chain_ref: Any) -> Any:
         info = chain_ref if isinstance(chain_ref, ChainInfo) else chain_by_key(str(chain_ref))
         choice = self.choices.get(info.key)
         if choice is None:
             raise UnsupportedRouteError(
                 f"no connection to {info.key} configured: give its ape network choice"
             )
-        with networks.parse_network_choice(choice) as provider:
-            yield provider
+        if info.key not in self._providers:
+            if not self.wait_for_confirmations:
+                without_confirmations(info)
+            self._providers[info.key] = connect(choice)
+        return self._providers[info.key]
+
+    def on(self, chain_ref: Any) -> AbstractContextManager[Any]:
+        return activate(self.provider(chain_ref))
 
 
 @dataclass
@@ -120,6 +134,7 @@ def deploy_bridge_side(
     cubes: ContractInstance | None = None,
     remote_cap: int = DEFAULT_REMOTE_CAP,
     base_uri: str = "",
+    deployments_dir: Path | None = None,
 ) -> BridgeSide:
     """Deploys the bridge contracts of `info` on the active chain, signed by `sender` (who stays admin).
 
@@ -154,7 +169,86 @@ def deploy_bridge_side(
     sender_role = messenger.SENDER_ROLE()
     messenger.grantRole(sender_role, lbc_bridge.address, sender=sender)
     messenger.grantRole(sender_role, cube_bridge.address, sender=sender)
-    return BridgeSide(info, messenger, lbc_bridge, cube_bridge, token, collection, start)
+    side = BridgeSide(info, messenger, lbc_bridge, cube_bridge, token, collection, start)
+    if deployments_dir is not None:
+        record_bridge_side(side, deployments_dir)
+    return side
+
+
+#: The names a side's contracts are recorded under in ``deployments/<chain_id>.json``.
+MESSENGER, LBC_BRIDGE, CUBE_BRIDGE, REMOTE_LBC = (
+    "AttestedMessenger",
+    "LBCBridge",
+    "CubeBridge",
+    "RemoteLBCToken",
+)
+
+
+def record_bridge_side(side: BridgeSide, deployments_dir: Path) -> Path:
+    """Adds `side`'s contracts to the chain's deployment record (call it on that chain); returns the file."""
+    rec = load_record(deployments_dir, side.chain.chain_id)
+    if rec is None:
+        block_hash = chain.blocks[0].hash
+        genesis = block_hash.hex() if isinstance(block_hash, bytes) else str(block_hash)
+        rec = DeploymentRecord(chain_id=side.chain.chain_id, genesis_hash=genesis, complete=True)
+    entries = {MESSENGER: side.messenger, LBC_BRIDGE: side.lbc_bridge, CUBE_BRIDGE: side.cube_bridge}
+    if not side.is_home:
+        entries[REMOTE_LBC] = side.lbc
+    for name, contract in entries.items():
+        rec = rec.with_contract(
+            name, ContractRecord(address=str(contract.address), block_number=side.deployed_at_block)
+        )
+    return save_record(deployments_dir, rec)
+
+
+def load_bridge_side(info: ChainInfo, deployments_dir: Path) -> BridgeSide:
+    """The bridge recorded for `info` (call it on that chain); raises when it is not recorded."""
+    rec = load_record(deployments_dir, info.chain_id)
+    names = [MESSENGER, LBC_BRIDGE, CUBE_BRIDGE] + ([] if info.is_home else [REMOTE_LBC])
+    if info.is_home:
+        names += ["LBCToken", "OptimizedCubeManagement"]
+    missing = [n for n in names if rec is None or n not in rec.contracts]
+    if rec is None or missing:
+        raise UnsupportedRouteError(
+            f"no bridge recorded for {info.key} in {deployments_dir} (missing: {', '.join(missing)}): deploy "
+            "it with link_ops.bridge.deploy_bridge_side(..., deployments_dir=...)"
+        )
+    address = {name: rec.contracts[name].address for name in names}
+    messenger = project.AttestedMessenger.at(address[MESSENGER])
+    lbc_bridge = project.LBCBridge.at(address[LBC_BRIDGE])
+    if info.is_home:
+        cube_bridge = project.CubeBridge.at(address[CUBE_BRIDGE])
+        lbc = project.LBCToken.at(address["LBCToken"])
+        cubes = project.OptimizedCubeManagement.at(address["OptimizedCubeManagement"])
+    else:
+        cube_bridge = project.RemoteCubeBridge.at(address[CUBE_BRIDGE])
+        lbc = project.LBCToken.at(address[REMOTE_LBC])
+        cubes = project.RemoteCube.at(cube_bridge.cubes())
+    first = min((e.block_number for e in rec.contracts.values() if e.block_number is not None), default=0)
+    return BridgeSide(info, messenger, lbc_bridge, cube_bridge, lbc, cubes, first)
+
+
+def connections_from_env(
+    keys: Sequence[str], environ: Mapping[str, str] | None = None, *, wait_for_confirmations: bool = True
+) -> LiveConnections:
+    """Connections to the chains `keys` through their RPC variables (``POLYGON_RPC_URL``, …).
+
+    Raises :class:`ConfigurationError` naming every variable that is not set.
+    """
+    env = os.environ if environ is None else environ
+    infos = [chain_by_key(k) for k in keys]
+    variables = {i.key: i.rpc_env or "" for i in infos}
+    if not all(variables.values()):
+        local = [k for k, v in variables.items() if not v]
+        raise ConfigurationError(f"{', '.join(local)} has no RPC variable: it is a local chain")
+    missing = [variables[i.key] for i in infos if not env.get(variables[i.key], "").strip()]
+    if missing:
+        raise ConfigurationError(
+            f"set {', '.join(missing)} to the RPC URL of "
+            + ", ".join(i.name for i in infos if variables[i.key] in missing)
+        )
+    choices = {i.key: f"{i.ape_network}:{env[variables[i.key]].strip()}" for i in infos}
+    return LiveConnections(choices, wait_for_confirmations=wait_for_confirmations)
 
 
 def wire(

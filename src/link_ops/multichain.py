@@ -169,11 +169,11 @@ class LocalChains:
             stack.enter_context(chain_manager.contracts.deployments.use_temporary_cache())
             for info in self.infos:
                 stack.callback(_isolate_caches(info, tmp))
-                stack.callback(_without_confirmations(info))
+                stack.callback(without_confirmations(info))
             stack.callback(self._stand_ins.clear)
             for info in self.infos:
                 upstream = stack.enter_context(LocalUpstream(info.chain_id, anvil=self.anvil))
-                provider = _connect(f"{info.ape_network}:{upstream.url}")
+                provider = connect(f"{info.ape_network}:{upstream.url}")
                 stack.callback(_disconnect, provider)
                 self._stand_ins[info.chain_id] = StandIn(info, upstream, provider)
             self._cleanup = stack.pop_all()
@@ -247,7 +247,7 @@ class LocalChains:
                 )
 
 
-def _connect(choice: str) -> ProviderAPI:
+def connect(choice: str) -> ProviderAPI:
     """Connects ape to `choice` without making it active; the connection stays in ape's provider cache."""
     previous = networks.active_provider
     context = networks.parse_network_choice(choice)
@@ -276,7 +276,7 @@ def _disconnect(provider: ProviderAPI) -> None:
             networks.active_provider = None
 
 
-def _without_confirmations(info: ChainInfo) -> Callable[[], None]:
+def without_confirmations(info: ChainInfo) -> Callable[[], None]:
     """Sets `info`'s network to wait for no confirmations; returns what puts the old value back."""
     network = networks.get_ecosystem(info.ecosystem).get_network(info.network)
     settings: Any = network.config  # the live config object for ecosystems with network configs

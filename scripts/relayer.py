@@ -1,0 +1,87 @@
+"""`ape run relayer --chains polygon,ethereum --account <payer>`: deliver the bridge's messages, exactly once.
+
+Signer keys come from $LINK_OPS_SIGNER_KEYS (comma-separated hex private keys, at least the threshold).
+Cursors and messages live in the operations store ($LINK_OPS_DB_URL, default .link_ops/ops.db), so a relayer
+killed at any point and started again delivers every message once. Shows a live status table.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from ape import accounts, project
+from rich.live import Live
+from rich.table import Table
+
+from link_ops.bridge import connections_from_env, load_bridge_side
+from link_ops.chains import chain_by_key
+from link_ops.console import make_console
+from link_ops.deployments import deployments_directory
+from link_ops.exceptions import ConfigurationError, LinkOpsError
+from link_ops.relayer import Relayer, RoundReport
+from link_ops.store import OpsStore
+
+SIGNER_KEYS_ENV = "LINK_OPS_SIGNER_KEYS"
+
+
+def _status(relayer: Relayer, store: OpsStore, report: RoundReport, rounds: int) -> Table:
+    table = Table(title=f"relayer: round {rounds}")
+    for col in ("chain", "head", "next block to read", "pending to it", "delivered to it"):
+        table.add_column(col, justify="left" if col == "chain" else "right")
+    messages = store.list_messages()
+    for side in relayer.sides.values():
+        cursor = store.relayer_cursor(side.chain.chain_id, str(side.messenger.address))
+        to_it = [m for m in messages if m.dst_chain_id == side.chain.chain_id]
+        table.add_row(
+            side.chain.name,
+            str(report.heads.get(side.chain.key, "?")),
+            str(cursor),
+            str(sum(m.status == "pending" for m in to_it)),
+            str(sum(m.status == "delivered" for m in to_it)),
+        )
+    for message_id, error in report.failed.items():
+        table.add_row(f"[yellow]{message_id[:12]}… waits", error, "", "", "")
+    return table
+
+
+@click.command()
+@click.option("--chains", "chain_keys", default="polygon,ethereum", show_default=True, help="chains to relay")
+@click.option("--account", "alias", required=True, help="pays for deliveries: ape alias, or TEST::<n>")
+@click.option("--interval", default=2.0, show_default=True, help="seconds between rounds")
+@click.option("--rounds", type=int, default=None, help="stop after this many rounds (default: run on)")
+@click.option("--no-confirmations", is_flag=True, help="do not wait for confirmations (local stand-ins)")
+def cli(chain_keys: str, alias: str, interval: float, rounds: int | None, no_confirmations: bool) -> None:
+    console = make_console()
+    try:
+        keys = [k.strip() for k in os.environ.get(SIGNER_KEYS_ENV, "").split(",") if k.strip()]
+        if not keys:
+            raise ConfigurationError(
+                f"{SIGNER_KEYS_ENV} is not set: give the signers' private keys, comma-separated (hex)"
+            )
+        infos = [chain_by_key(k) for k in chain_keys.split(",") if k.strip()]
+        payer = accounts.test_accounts[int(alias[6:])] if alias.startswith("TEST::") else accounts.load(alias)
+        connections = connections_from_env(
+            [i.key for i in infos], wait_for_confirmations=not no_confirmations
+        )
+        directory = deployments_directory(Path(project.path))
+        sides = []
+        for info in infos:
+            with connections.on(info.key):
+                sides.append(load_bridge_side(info, directory))
+        store = OpsStore()
+    except LinkOpsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    with store:
+        relayer = Relayer(sides, connections, keys, store, payer)
+        done = 0
+        with Live(console=console, auto_refresh=False) as live:
+
+            def show(report: RoundReport) -> None:
+                nonlocal done
+                done += 1
+                live.update(_status(relayer, store, report, done), refresh=True)
+
+            relayer.run(interval=interval, rounds=rounds, on_round=show)
