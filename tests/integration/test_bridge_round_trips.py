@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ape
 import pytest
+from _errors import reverts
 from ape import chain
+from eth_account import Account
 
+from link_ops.attest import Message, attest, digest
 from link_ops.bridge import (
     BridgeSide,
     CrossChainBridge,
@@ -252,3 +255,45 @@ def test_bad_requests_fail_before_anything_is_sent(world, accounts, args, error,
     assert str(excinfo.value).startswith(message)
     with world.chains.on("polygon"):
         assert int(world.home.messenger.outboundNonce()) == nonce
+
+
+def recovered(message: Message, dst_messenger: str, signature: bytes) -> str:
+    return str(Account._recover_hash(digest(message, dst_messenger), signature=signature))
+
+
+def test_a_message_meant_for_another_chain_or_bridge_is_rejected_and_mints_nothing(world, store, accounts):
+    eve = accounts[5]
+    fund(world, eve, 10 * LBC)
+    sent = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 3 * LBC, eve)
+    message = sent.message
+    keys = world.signer_keys[:2]
+    home_messenger, remote_messenger = world.home.messenger, world.remote.messenger
+    _, remote_supply = supplies(world)
+
+    with world.chains.on("polygon"), reverts(home_messenger.WrongDestination, dstChainId=1, thisChainId=137):
+        home_messenger.deliver(
+            message.as_tuple(), attest(message, str(home_messenger.address), keys), sender=eve
+        )
+    with world.chains.on("ethereum"):
+        # Signed for the home messenger's domain: over here the signatures recover to strangers.
+        signed_for_home = attest(message, str(home_messenger.address), keys)
+        stranger = recovered(message, str(remote_messenger.address), signed_for_home[0])
+        with reverts(remote_messenger.SignerNotInSet, index=0, signer=stranger):
+            remote_messenger.deliver(message.as_tuple(), signed_for_home, sender=eve)
+        # Signed for the LBC bridge, presented as addressed to the cube bridge.
+        signed = attest(message, str(remote_messenger.address), keys)
+        to_cube_bridge = replace(message, receiver=str(world.remote.cube_bridge.address))
+        stranger = recovered(to_cube_bridge, str(remote_messenger.address), signed[0])
+        with reverts(remote_messenger.SignerNotInSet, index=0, signer=stranger):
+            remote_messenger.deliver(to_cube_bridge.as_tuple(), signed, sender=eve)
+        as_if_from_bsc = replace(message, src_chain_id=56)
+        with reverts(remote_messenger.UnknownSource, srcChainId=56, srcMessenger=message.src_messenger):
+            remote_messenger.deliver(
+                as_if_from_bsc.as_tuple(),
+                attest(as_if_from_bsc, str(remote_messenger.address), keys),
+                sender=eve,
+            )
+    assert supplies(world)[1] == remote_supply  # nothing minted
+    relayer = Relayer([world.home, world.remote], world.chains, keys, store, world.admin)
+    assert relayer.poll().delivered == [sent.message_id]  # the genuine delivery still goes through, once
+    assert supplies(world)[1] == remote_supply + 3 * LBC
