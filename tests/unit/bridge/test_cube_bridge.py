@@ -17,8 +17,6 @@ from _bridge_world import (
     PAUSER_ROLE,
     SENDER_ROLE,
     ZERO_ADDRESS,
-    World,
-    build_world,
     cubes_home_payload,
     cubes_out_payload,
     events,
@@ -26,17 +24,6 @@ from _bridge_world import (
 from _errors import reverts
 
 MINED_LIMIT = 2**94  # RemoteCube stores totalMined in 94 bits
-
-
-@pytest.fixture(scope="module")
-def world(project, accounts, admin, lbc, cubes) -> World:
-    return build_world(project, accounts, admin, lbc, cubes)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _wider_fixtures_first(admin, alice, bob, operator, stranger, lbc, cubes, world, failing_deployer):
-    """Resolves every session/module fixture before the first test's snapshot (ape's isolation wants
-    wider scopes set up first)."""
 
 
 @pytest.fixture

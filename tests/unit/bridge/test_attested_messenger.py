@@ -23,7 +23,6 @@ from _bridge_world import (
     THRESHOLD,
     ZERO_ADDRESS,
     World,
-    build_world,
     events,
     lbc_payload,
 )
@@ -36,17 +35,6 @@ from link_ops.attest import Message
 
 AMOUNT = 5 * LBC
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
-@pytest.fixture(scope="module")
-def world(project, accounts, admin, lbc, cubes) -> World:
-    return build_world(project, accounts, admin, lbc, cubes)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _wider_fixtures_first(admin, alice, bob, operator, stranger, lbc, cubes, world, failing_deployer):
-    """Resolves every session/module fixture before the first test's snapshot (ape's isolation wants
-    wider scopes set up first)."""
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from _bridge_world import (
     SENDER_ROLE,
     ZERO_ADDRESS,
     World,
-    build_world,
     events,
     lbc_payload,
 )
@@ -33,17 +32,6 @@ from link_ops.attest import Message
 
 UINT104_MAX = 2**104 - 1
 FUNDS = 100 * LBC
-
-
-@pytest.fixture(scope="module")
-def world(project, accounts, admin, lbc, cubes) -> World:
-    return build_world(project, accounts, admin, lbc, cubes)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _wider_fixtures_first(admin, alice, bob, operator, stranger, lbc, cubes, world, failing_deployer):
-    """Resolves every session/module fixture before the first test's snapshot (ape's isolation wants
-    wider scopes set up first)."""
 
 
 @pytest.fixture
