@@ -269,6 +269,46 @@ def wire(
             here.lbc_bridge.setLimits(send_limit, receive_limit, sender=sender)
 
 
+def deploy_bridges(
+    connections: Connections,
+    sender: Any,
+    *,
+    home: ChainInfo,
+    remotes: Sequence[ChainInfo],
+    lbc: ContractInstance,
+    cubes: ContractInstance,
+    signers: Sequence[str],
+    threshold: int,
+    deployments_dir: Path | None = None,
+) -> list[BridgeSide]:
+    """Deploys the home bridge and one per remote chain, wires home with each; returns them, home first."""
+    with connections.on(home.key):
+        home_side = deploy_bridge_side(
+            sender,
+            home,
+            signers=signers,
+            threshold=threshold,
+            home=home,
+            lbc=lbc,
+            cubes=cubes,
+            deployments_dir=deployments_dir,
+        )
+    sides = [home_side]
+    for remote in remotes:
+        with connections.on(remote.key):
+            side = deploy_bridge_side(
+                sender,
+                remote,
+                signers=signers,
+                threshold=threshold,
+                home=home,
+                deployments_dir=deployments_dir,
+            )
+        wire(connections, home_side, side, sender)
+        sides.append(side)
+    return sides
+
+
 def message_from_receipt(receipt: Any, side: BridgeSide) -> Message:
     """The message a bridge's ``send`` transaction emitted (its ``MessageSent``)."""
     events = side.messenger.MessageSent.from_receipt(receipt)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ape import chain
 
-from .bridge import CrossChainBridge, deploy_bridge_side, wire
+from .bridge import CrossChainBridge, deploy_bridges
 from .chains import chain_by_key
 from .deploy import deploy_protocol
 from .exceptions import LinkOpsError
@@ -70,20 +70,16 @@ def run_bridge_demo(
             protocol = deploy_protocol(deployer, record=False)
             cube_id = int(protocol.cubes.totalMinted()) + 1
             protocol.cubes.mintBatch(holder, 1, 3, sender=deployer)
-            home = deploy_bridge_side(
-                deployer,
-                polygon,
-                signers=signer_addresses,
-                threshold=2,
-                home=polygon,
-                lbc=protocol.lbc,
-                cubes=protocol.cubes,
-            )
-        with chains.on("ethereum"):
-            remote = deploy_bridge_side(
-                deployer, ethereum, signers=signer_addresses, threshold=2, home=polygon
-            )
-        wire(chains, home, remote, deployer)
+        home, remote = deploy_bridges(
+            chains,
+            deployer,
+            home=polygon,
+            remotes=[ethereum],
+            lbc=protocol.lbc,
+            cubes=protocol.cubes,
+            signers=signer_addresses,
+            threshold=2,
+        )
         report("bridges deployed and wired; a day of mining")
         chains.advance_time("polygon", DAY)
         with chains.on("polygon"):

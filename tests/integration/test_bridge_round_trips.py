@@ -17,8 +17,7 @@ from link_ops.bridge import (
     CrossChainBridge,
     UnsupportedAssetError,
     UnsupportedRouteError,
-    deploy_bridge_side,
-    wire,
+    deploy_bridges,
 )
 from link_ops.chains import chain_by_key
 from link_ops.deploy import Protocol, deploy_protocol
@@ -52,20 +51,16 @@ def world(accounts) -> Iterator[World]:
         with chains.on("polygon"):
             protocol = deploy_protocol(admin, record=False)
             protocol.lbc.grantRole(protocol.lbc.MINTER_ROLE(), admin.address, sender=admin)
-            home = deploy_bridge_side(
-                admin,
-                POLYGON,
-                signers=[s.address for s in signers],
-                threshold=2,
-                home=POLYGON,
-                lbc=protocol.lbc,
-                cubes=protocol.cubes,
-            )
-        with chains.on("ethereum"):
-            remote = deploy_bridge_side(
-                admin, ETHEREUM, signers=[s.address for s in signers], threshold=2, home=POLYGON
-            )
-        wire(chains, home, remote, admin)
+        home, remote = deploy_bridges(
+            chains,
+            admin,
+            home=POLYGON,
+            remotes=[ETHEREUM],
+            lbc=protocol.lbc,
+            cubes=protocol.cubes,
+            signers=[s.address for s in signers],
+            threshold=2,
+        )
         yield World(chains, protocol, home, remote, CrossChainBridge([home, remote], chains), keys, admin)
 
 

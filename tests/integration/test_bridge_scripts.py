@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import ape
 from _ape import APE, ROOT, error_lines, output_of, run_ape
 
-from link_ops.bridge import BridgeSide, CrossChainBridge, deploy_bridge_side, wire
+from link_ops.bridge import BridgeSide, CrossChainBridge, deploy_bridges
 from link_ops.chains import chain_by_key
 from link_ops.deploy import deploy_protocol
 from link_ops.deployments import DEPLOYMENTS_DIR_ENV
@@ -44,26 +44,17 @@ def deployed(accounts, tmp_path_factory) -> Iterator[Deployed]:
             protocol = deploy_protocol(admin, deployments_dir=records)
             protocol.lbc.grantRole(protocol.lbc.MINTER_ROLE(), admin.address, sender=admin)
             protocol.lbc.mint(holder, 1_000 * LBC, sender=admin)
-            home = deploy_bridge_side(
-                admin,
-                POLYGON,
-                signers=[s.address for s in signers],
-                threshold=2,
-                home=POLYGON,
-                lbc=protocol.lbc,
-                cubes=protocol.cubes,
-                deployments_dir=records,
-            )
-        with chains.on("ethereum"):
-            remote = deploy_bridge_side(
-                admin,
-                ETHEREUM,
-                signers=[s.address for s in signers],
-                threshold=2,
-                home=POLYGON,
-                deployments_dir=records,
-            )
-        wire(chains, home, remote, admin)
+        home, remote = deploy_bridges(
+            chains,
+            admin,
+            home=POLYGON,
+            remotes=[ETHEREUM],
+            lbc=protocol.lbc,
+            cubes=protocol.cubes,
+            signers=[s.address for s in signers],
+            threshold=2,
+            deployments_dir=records,
+        )
         env = {
             "POLYGON_RPC_URL": chains["polygon"].url,
             "ETHEREUM_RPC_URL": chains["ethereum"].url,
