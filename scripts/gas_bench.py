@@ -1,5 +1,7 @@
 """`ape run gas_bench`: the gas report, every user-facing operation beside the seed-literal reference.
 
+The bridge (LBC and CUBE round trips home → remote → home, both sides on the one chain) has no reference.
+
 Measures on a Polygon fork (`polygon:mainnet-fork:foundry`: $POLYGON_RPC_URL when set, else a local anvil as
 chain 137 plays the upstream) or, with --local, on `polygon:local:foundry`. Prints the tables with costs in
 POL and USD, writes reports/gas.json, gas.md and gas.png. `--snapshot` writes gas-snapshot.json (and
@@ -28,6 +30,7 @@ from link_ops.fork import fork_target, open_fork_session
 from link_ops.gas import DEFAULT_BATCH_SIZES, run_benchmark
 from link_ops.gas_report import (
     BLOCK_GAS_LIMIT,
+    BRIDGE_LEGS,
     DEFAULT_GAS_PRICE_GWEI,
     DEFAULT_POL_USD,
     SNAPSHOT_FILE,
@@ -131,6 +134,32 @@ def _print_report(console: Console, report: GasReport, prices: Prices) -> None:
             f"{pg.plain_welcome_marginal:,.1f}",
         )
         console.print(partners)
+
+    if report.bridge is not None:
+        b = report.bridge
+        sizes = sorted(b.cubes)
+        bridge = Table(
+            title=f"bridge round trip, steady state (deliveries signed by {b.threshold} of {b.signers})"
+        )
+        bridge.add_column("leg", justify="left")
+        for col in ("LBC", *(f"{n:,} cube{'s' if n > 1 else ''}" for n in sizes), "per cube"):
+            bridge.add_column(col, justify="right")
+        for leg, what in BRIDGE_LEGS.items():
+            bridge.add_row(
+                what,
+                f"{b.lbc[leg]:,}",
+                *(f"{b.cubes[n][leg]:,}" for n in sizes),
+                f"{b.cube_curve(leg).marginal:,.1f}",
+            )
+        bridge.add_section()
+        bridge.add_row(
+            "messenger per delivery",
+            f"{b.messenger_overhead:,}",
+            *([""] * len(sizes)),
+            f"floor {b.messenger_floor:,}",
+        )
+        bridge.add_row("per extra signature", f"{b.extra_signature:,}", *([""] * (len(sizes) + 1)))
+        console.print(bridge)
 
     goals = Table(title="goals")
     for col in ("goal", "measured", "limit", ""):

@@ -26,6 +26,22 @@ STRETCH_ONE_CUBE_CLAIM = 45_000
 #: Goals of the partner-onboarding issue, in gas.
 GOAL_PARTNER_CREATE = 150_000
 GOAL_WELCOME_PER_CUBE = 3_500
+#: The legs of a bridge round trip, in order (home to the remote chain and back), with what each does.
+BRIDGE_LEGS = {
+    "send_out": "send home → remote (lock)",
+    "deliver_in": "deliver at remote (mint)",
+    "send_home": "send remote → home (burn)",
+    "deliver_home": "deliver at home (release)",
+}
+#: The deliveries among them.
+BRIDGE_DELIVERIES = ("deliver_in", "deliver_home")
+#: What a delivery costs at least beyond its receiver's ``receiveMessage``: the transaction's base cost,
+#: its calldata (:func:`calldata_gas`), marking the message executed (its replay guard: a cold slot set
+#: from zero, 2,100 + 20,000) and, per signature, its recovery (ecrecover, 3,000) and the cold read of
+#: whether its signer is in the set (2,100).
+TX_BASE_GAS = 21_000
+REPLAY_GUARD_GAS = 22_100
+SIGNATURE_FLOOR_GAS = 3_000 + 2_100
 #: Polygon PoS block gas limit the "largest batch" is computed against.
 BLOCK_GAS_LIMIT = 30_000_000
 #: The least one more cube in a claim can cost: a cold read (2,100) and a rewrite (2,900) of its slot, and
@@ -184,6 +200,67 @@ class PartnerGas:
         return self._marginal(self.plain_welcome_by_batch)
 
 
+def calldata_gas(data: bytes) -> int:
+    """What a transaction's input costs: 16 gas per non-zero byte, 4 per zero byte (EIP-2028)."""
+    zeros = data.count(0)
+    return 4 * zeros + 16 * (len(data) - zeros)
+
+
+def messenger_floor(signatures: int, calldata: int) -> int:
+    """The least a delivery with `signatures` signatures and `calldata` gas of input costs beyond the
+    receiver's ``receiveMessage``."""
+    return TX_BASE_GAS + calldata + REPLAY_GUARD_GAS + signatures * SIGNATURE_FLOOR_GAS
+
+
+@dataclass
+class BridgeGas:
+    """A round trip of LBC and of cubes between the home bridges and a remote chain's, in the steady state.
+
+    Each leg (:data:`BRIDGE_LEGS`) is one transaction: a bridge's ``send``, or the messenger's ``deliver``
+    with `threshold` signatures of a set of `signers`. The seed has no bridge to compare with.
+    """
+
+    #: Gas by leg, moving LBC.
+    lbc: dict[str, int]
+    #: Gas by number of cubes moved at once, by leg.
+    cubes: dict[int, dict[str, int]]
+    #: A delivery of LBC at remote less its receiver's ``receiveMessage``: what the messenger adds (the
+    #: transaction's base cost, calldata, the signature checks, the replay guard, the event).
+    messenger_overhead: int
+    #: The calldata gas of that delivery (part of the overhead).
+    messenger_calldata: int
+    #: The same delivery with one signature more than the threshold, less it with the threshold.
+    extra_signature: int
+    signers: int
+    threshold: int
+    #: LBC moved per trip, in wei.
+    lbc_amount: int
+
+    def __post_init__(self) -> None:
+        legs = [self.lbc, *self.cubes.values()]
+        missing = sorted({leg for leg in BRIDGE_LEGS for by_leg in legs if leg not in by_leg})
+        if missing:
+            raise ValueError(f"bridge gas without the legs {', '.join(missing)}")
+        if len(self.cubes) < 2:
+            raise ValueError(f"bridge gas needs cubes moved in two batch sizes, got {sorted(self.cubes)}")
+
+    def cube_curve(self, leg: str) -> BatchCurve:
+        """Gas of `leg` by number of cubes: one cube, and what each further cube adds."""
+        return BatchCurve(f"cube {leg}", {n: by_leg[leg] for n, by_leg in self.cubes.items()})
+
+    @property
+    def lbc_round_trip(self) -> int:
+        return sum(self.lbc[leg] for leg in BRIDGE_LEGS)
+
+    def cube_round_trip(self, cubes: int) -> int:
+        return sum(self.cubes[cubes][leg] for leg in BRIDGE_LEGS)
+
+    @property
+    def messenger_floor(self) -> int:
+        """The least :attr:`messenger_overhead` can be, with `threshold` signatures and its calldata."""
+        return messenger_floor(self.threshold, self.messenger_calldata)
+
+
 @dataclass(frozen=True)
 class Operation:
     """One row of the operations table: an operation's gas in both designs."""
@@ -208,6 +285,7 @@ class GasReport:
     partner: PartnerGas | None = None
     network: str = "unknown"
     chain_id: int | None = None
+    bridge: BridgeGas | None = None
 
     @property
     def ratio(self) -> float:
@@ -308,6 +386,28 @@ class GasReport:
                     "contiguous ids, fit",
                 )
             )
+        if self.bridge is not None:
+            rows += self.bridge_operations()
+        return rows
+
+    def bridge_operations(self) -> list[Operation]:
+        """Each leg of the LBC and the one-cube round trips (no reference: the seed has no bridge)."""
+        b = self.bridge
+        if b is None:
+            return []
+        signed = f"`AttestedMessenger.deliver`, {b.threshold} of {b.signers} signatures"
+        one = min(b.cubes)
+        assets = (
+            ("LBC", b.lbc, "`LBCBridge.send` at home (lockbox)", "`LBCBridge.send` at remote"),
+            (f"{one} cube", b.cubes[one], "`CubeBridge.send` at home", "`RemoteCubeBridge.send` at remote"),
+        )
+        rows = []
+        for asset, by_leg, send_out, send_home in assets:
+            how = {"send_out": send_out, "deliver_in": signed, "send_home": send_home, "deliver_home": signed}
+            rows += [
+                Operation(f"bridge {asset}: {what}", by_leg[leg], None, how[leg])
+                for leg, what in BRIDGE_LEGS.items()
+            ]
         return rows
 
     def figures(self) -> Figures:
@@ -334,6 +434,15 @@ class GasReport:
                 for size, gas in by_batch.items():
                     out[f"welcome.{side}.batch_{size}"] = gas
                 out[f"welcome.{side}.marginal"] = round(PartnerGas._marginal(by_batch), 1)
+        if self.bridge is not None:
+            b = self.bridge
+            for leg in BRIDGE_LEGS:
+                out[f"bridge.lbc.{leg}"] = b.lbc[leg]
+                for cubes, by_leg in b.cubes.items():
+                    out[f"bridge.cube.{leg}.batch_{cubes}"] = by_leg[leg]
+                out[f"bridge.cube.{leg}.marginal"] = round(b.cube_curve(leg).marginal, 1)
+            out["bridge.messenger.overhead"] = b.messenger_overhead
+            out["bridge.messenger.extra_signature"] = b.extra_signature
         return dict(sorted(out.items()))
 
     def snapshot(self) -> Snapshot:
@@ -360,6 +469,15 @@ class GasReport:
                 **asdict(self.partner),
                 "welcome_marginal": self.partner.welcome_marginal,
                 "plain_welcome_marginal": self.partner.plain_welcome_marginal,
+            },
+            "bridge": None
+            if self.bridge is None
+            else {
+                **asdict(self.bridge),
+                "cube_marginal": {leg: self.bridge.cube_curve(leg).marginal for leg in BRIDGE_LEGS},
+                "lbc_round_trip": self.bridge.lbc_round_trip,
+                "cube_round_trip": {n: self.bridge.cube_round_trip(n) for n in sorted(self.bridge.cubes)},
+                "messenger_floor": self.bridge.messenger_floor,
             },
             "operations": [
                 {
@@ -480,6 +598,7 @@ def render_markdown(report: GasReport, prices: Prices | None = None) -> str:
         ),
         f"The floor is {FLOOR_GAS_PER_CUBE:,} gas per cube: a cold read and a rewrite of its slot, and its "
         "calldata.",
+        *_bridge_markdown(report, p),
         "## Goals",
         _table(
             ["goal", "measured", "limit", "met"],
@@ -491,6 +610,68 @@ def render_markdown(report: GasReport, prices: Prices | None = None) -> str:
         ),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def _bridge_markdown(report: GasReport, p: Prices) -> list[str]:
+    """The bridge section: every leg for LBC and by number of cubes, and the messenger's part."""
+    b = report.bridge
+    if b is None:
+        return []
+    sizes = sorted(b.cubes)
+    curves = {leg: b.cube_curve(leg) for leg in BRIDGE_LEGS}
+    on = f"chain {report.chain_id}" if report.chain_id is not None else "the one chain"
+    lbc = b.lbc_amount / 10**18
+    header = ["leg", f"LBC ({lbc:,g} LBC)", *(f"{n:,} cube{'s' if n > 1 else ''}" for n in sizes)]
+    rows = [
+        [
+            what,
+            format_gas(b.lbc[leg]),
+            *(format_gas(b.cubes[n][leg]) for n in sizes),
+            format_gas(round(curves[leg].marginal, 1)),
+        ]
+        for leg, what in BRIDGE_LEGS.items()
+    ]
+    trips = [b.lbc_round_trip, *(b.cube_round_trip(n) for n in sizes)]
+    marginal_trip = round(sum(c.marginal for c in curves.values()), 1)
+    rows += [
+        ["round trip", *(format_gas(g) for g in trips), format_gas(marginal_trip)],
+        ["round trip, POL", *(format_cost(p.pol(g)) for g in trips), format_cost(p.pol(marginal_trip))],
+        ["round trip, USD", *(format_cost(p.usd(g)) for g in trips), format_cost(p.usd(marginal_trip))],
+    ]
+    floor = (
+        f"{TX_BASE_GAS:,} base + {b.messenger_calldata:,} calldata + {REPLAY_GUARD_GAS:,} replay guard + "
+        f"{b.threshold} x {SIGNATURE_FLOOR_GAS:,} (ecrecover and the signer's membership)"
+    )
+    return [
+        "## Bridge",
+        "Moving LBC and CUBEs from home to a remote chain and back. Home: `LBCBridge` (a lockbox) and "
+        "`CubeBridge` (locks cubes); remote: `LBCBridge` (burns and mints its own LBC) and "
+        "`RemoteCubeBridge` (burns and mints `RemoteCube`s); an `AttestedMessenger` on each side. Both "
+        f"sides are deployed on {on}, the messengers wired to each other for it. Every delivery carries the "
+        f"signatures of {b.threshold} of the {b.signers} signers (threshold {b.threshold}). Steady state: "
+        "the holder already holds LBC on both sides, each bridge and the remote collection already hold "
+        "some, and every measured amount or cube has made the same trip once before: each figure is the "
+        "second trip. The holder pays for a send, whoever relays it for a delivery. The seed declared only "
+        "`bridgeAssets(...)`, so there is no reference.",
+        _table(
+            [*header, "per additional cube"],
+            rows,
+            ["l", *(["r"] * (len(header) - 1)), "r"],
+        ),
+        _table(
+            ["messenger", "gas"],
+            [
+                [
+                    f"a delivery beyond its receiver's `receiveMessage` (LBC at remote, {b.threshold} "
+                    "signatures): base cost, calldata, signature checks, replay guard, event",
+                    format_gas(b.messenger_overhead),
+                ],
+                [f"its floor: {floor}", format_gas(b.messenger_floor)],
+                ["each signature beyond the threshold", format_gas(b.extra_signature)],
+            ],
+            ["l", "r"],
+        ),
+    ]
 
 
 def write_plot(report: GasReport, path: Path) -> Path:

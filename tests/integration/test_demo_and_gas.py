@@ -9,15 +9,20 @@ import pytest
 from _ape import error_lines, output_of, run_ape
 
 from link_ops.demo import DEMO_HOLDINGS, run_demo, run_partner_demo
-from link_ops.gas import run_benchmark
+from link_ops.gas import BRIDGE_CUBE_BATCHES, BRIDGE_SIGNER_KEYS, BRIDGE_THRESHOLD, run_benchmark
 from link_ops.gas_report import (
+    BRIDGE_DELIVERIES,
+    BRIDGE_LEGS,
     GOAL_MARGINAL_PER_CUBE,
     GOAL_ONE_CUBE_CLAIM,
     GOAL_PARTNER_CREATE,
     GOAL_WELCOME_PER_CUBE,
+    REPLAY_GUARD_GAS,
+    SIGNATURE_FLOOR_GAS,
     GasReport,
     Prices,
     Snapshot,
+    render_markdown,
     write_reports,
     write_snapshot,
 )
@@ -59,7 +64,8 @@ def test_demo__too_few_holders__is_refused(accounts, tmp_path):
 
 @pytest.fixture(scope="module")
 def small_report(accounts) -> GasReport:
-    """The whole benchmark (partners included) at small batch sizes, measured once for this module."""
+    """The whole benchmark (partners and bridge included) at small batch sizes, measured once for this
+    module."""
     return run_benchmark(accounts[0], accounts[1], sizes=SMALL_SIZES)
 
 
@@ -97,6 +103,46 @@ def test_gas_benchmark__partners__constant_onboarding_and_cheap_welcome_claims(s
     assert [met for *_, met in small_report.goals()][3:] == [True, True]
 
 
+def test_gas_benchmark__bridge__every_leg_measured_with_2_of_3_signatures(small_report):
+    b = small_report.bridge
+    assert b is not None
+    assert (b.signers, b.threshold) == (len(BRIDGE_SIGNER_KEYS), BRIDGE_THRESHOLD) == (3, 2)
+    assert sorted(b.cubes) == list(BRIDGE_CUBE_BATCHES) == [1, 10]
+    bridge_figures = {k: v for k, v in small_report.figures().items() if k.startswith("bridge.")}
+    assert len(bridge_figures) == 4 + 4 * 3 + 2
+    transactions = [*b.lbc.values(), *(gas for by_leg in b.cubes.values() for gas in by_leg.values())]
+    assert all(gas > 21_000 for gas in transactions)
+    # Every delivery pays for its signatures and the replay guard on top of what its receiver does.
+    for leg in BRIDGE_DELIVERIES:
+        assert b.lbc[leg] > 21_000 + REPLAY_GUARD_GAS + BRIDGE_THRESHOLD * SIGNATURE_FLOOR_GAS
+    md = render_markdown(small_report)
+    assert all(f"| bridge LBC: {what} |" in md and f"| {what} |" in md for what in BRIDGE_LEGS.values())
+
+
+def test_gas_benchmark__bridge__messenger_checks_signatures_and_guards_replays(small_report):
+    """What the messenger adds to a delivery beyond its receiver's receiveMessage (traced) covers the base
+    cost, the calldata, the replay guard and each signature's ecrecover and signer check: it falls below
+    that floor if the executed-id write or the signature checks go. One more signature costs at least one
+    more ecrecover and signer read."""
+    b = small_report.bridge
+    assert b is not None
+    assert b.messenger_floor <= b.messenger_overhead < b.lbc["deliver_in"]
+    assert SIGNATURE_FLOOR_GAS < b.extra_signature < 2 * SIGNATURE_FLOOR_GAS
+
+
+def test_gas_benchmark__bridge__cubes_locked_at_home_and_batches_amortise_the_message(small_report):
+    b = small_report.bridge
+    assert b is not None
+    # Each cube sent out records the chain it is locked for (lockedFor[id], a cold slot set from zero:
+    # 22,100) and moves into the bridge (its ownership slot read cold and rewritten: 5,000); without that
+    # record a cube could be released to a chain it was never sent to.
+    assert b.cube_curve("send_out").marginal > 22_100 + 5_000
+    for leg in BRIDGE_LEGS:
+        curve = b.cube_curve(leg)
+        assert 0 < curve.marginal < b.cubes[1][leg], leg  # a further cube costs less than a trip of one
+        assert b.cubes[10][leg] < 10 * b.cubes[1][leg], leg
+
+
 def test_gas_reports__written__json_markdown_and_png(small_report, tmp_path):
     files = write_reports(small_report, tmp_path / "reports", Prices.from_options(None, 0.5))
     data = json.loads(files.json.read_text())
@@ -107,6 +153,8 @@ def test_gas_reports__written__json_markdown_and_png(small_report, tmp_path):
     assert claim_1["optimized"]["usd"] == pytest.approx(claim_1["optimized"]["gas"] * 30e-9 * 0.5)
     md = files.markdown.read_text()
     assert md.count("| --- |") >= 3 and "| claim 20 cubes |" in md and "--gas-price-gwei" in md
+    assert "## Bridge" in md and "2 of the 3 signers (threshold 2)" in md
+    assert data["bridge"]["lbc"]["deliver_in"] == small_report.figures()["bridge.lbc.deliver_in"]
     png = files.plot.read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 

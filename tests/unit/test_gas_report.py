@@ -10,15 +10,19 @@ from hypothesis import strategies as st
 
 from link_ops.exceptions import ConfigurationError
 from link_ops.gas_report import (
+    BRIDGE_LEGS,
     FLOOR_GAS_PER_CUBE,
     BatchCurve,
+    BridgeGas,
     Change,
     DesignGas,
     GasReport,
     PartnerGas,
     Prices,
     Snapshot,
+    calldata_gas,
     compare_snapshot,
+    messenger_floor,
     read_snapshot,
     render_markdown,
     write_snapshot,
@@ -163,7 +167,23 @@ def _design(name: str, per_cube: int) -> DesignGas:
     )
 
 
-def _report(partner: bool = True) -> GasReport:
+def _bridge() -> BridgeGas:
+    return BridgeGas(
+        lbc={"send_out": 75_000, "deliver_in": 106_000, "send_home": 70_000, "deliver_home": 109_000},
+        cubes={
+            1: {"send_out": 105_000, "deliver_in": 119_000, "send_home": 64_000, "deliver_home": 107_000},
+            10: {"send_out": 456_000, "deliver_in": 362_000, "send_home": 145_000, "deliver_home": 212_000},
+        },
+        messenger_overhead=75_000,
+        messenger_calldata=5_700,
+        extra_signature=7_800,
+        signers=3,
+        threshold=2,
+        lbc_amount=100 * 10**18,
+    )
+
+
+def _report(partner: bool = True, bridge: bool = True) -> GasReport:
     pg = PartnerGas(
         {10: 142_000, 1_000: 142_400},
         {10: 80_000, 110: 380_000},
@@ -172,7 +192,12 @@ def _report(partner: bool = True) -> GasReport:
         {10: 300_000, 110: 2_900_000},
     )
     return GasReport(
-        _design("Opt", 5_448), _design("Ref", 10_324), pg if partner else None, "polygon:local:foundry", 31337
+        _design("Opt", 5_448),
+        _design("Ref", 10_324),
+        pg if partner else None,
+        "polygon:local:foundry",
+        31337,
+        bridge=_bridge() if bridge else None,
     )
 
 
@@ -194,3 +219,79 @@ def test_report__markdown__tables_with_costs_goals_and_the_price_assumption():
     assert "| claim 1 cube | 45,448 | 0.004545 | 0.001136 |" in md
     assert "--pol-usd" in md and "polygon:local:foundry" in md and f"{FLOOR_GAS_PER_CUBE:,}" in md
     assert "| marginal gas per cube | 5,448 | 5,600 | yes |" in md
+
+
+# ------------------------------------------------------------------------------------------ bridge
+def test_bridge__figures__every_leg_by_asset_and_batch_with_per_cube_marginals():
+    figures = _report().figures()
+    assert figures["bridge.lbc.send_out"] == 75_000 and figures["bridge.lbc.deliver_home"] == 109_000
+    assert figures["bridge.cube.deliver_in.batch_1"] == 119_000
+    assert figures["bridge.cube.deliver_in.batch_10"] == 362_000
+    assert figures["bridge.cube.send_out.marginal"] == 39_000.0  # (456,000 - 105,000) / 9
+    assert figures["bridge.messenger.overhead"] == 75_000
+    assert figures["bridge.messenger.extra_signature"] == 7_800
+    bridge_names = {name for name in figures if name.startswith("bridge.")}
+    # 4 LBC legs, 4 cube legs x (2 batches + marginal), the messenger's 2
+    assert len(bridge_names) == 4 + 4 * 3 + 2
+    assert not any(name.startswith("bridge.") for name in _report(bridge=False).figures())
+
+
+def test_bridge__round_trips_and_curves():
+    b = _bridge()
+    assert b.lbc_round_trip == 75_000 + 106_000 + 70_000 + 109_000
+    assert b.cube_round_trip(10) == 456_000 + 362_000 + 145_000 + 212_000
+    curve = b.cube_curve("deliver_home")
+    assert curve.marginal == pytest.approx(105_000 / 9) and curve.gas_by_batch == {1: 107_000, 10: 212_000}
+
+
+def test_bridge__missing_leg_or_one_batch_size__refused():
+    b = _bridge()
+    with pytest.raises(ValueError, match="without the legs deliver_home"):
+        BridgeGas(**{**vars(b), "lbc": {k: v for k, v in b.lbc.items() if k != "deliver_home"}})
+    with pytest.raises(ValueError, match="two batch sizes"):
+        BridgeGas(**{**vars(b), "cubes": {1: b.cubes[1]}})
+
+
+def test_calldata_gas__16_per_nonzero_byte_4_per_zero_byte():
+    assert calldata_gas(b"") == 0
+    assert calldata_gas(b"\x00\x01\x00\xff") == 4 + 16 + 4 + 16
+    assert calldata_gas(bytes(32)) == 128
+
+
+def test_messenger_floor__base_calldata_replay_guard_and_per_signature_checks():
+    assert messenger_floor(2, 5_700) == 21_000 + 5_700 + 22_100 + 2 * (3_000 + 2_100)
+    assert messenger_floor(3, 0) - messenger_floor(2, 0) == 5_100
+    assert _bridge().messenger_floor == messenger_floor(2, 5_700)
+
+
+def test_bridge__operations__no_reference_so_no_ratio():
+    ops = {op.name: op for op in _report().operations()}
+    lbc_out = ops["bridge LBC: send home → remote (lock)"]
+    assert lbc_out.optimized == 75_000 and lbc_out.reference is None and lbc_out.ratio is None
+    cube_home = ops["bridge 1 cube: deliver at home (release)"]
+    assert cube_home.optimized == 107_000 and "2 of 3 signatures" in cube_home.how
+    assert len([name for name in ops if name.startswith("bridge ")]) == 2 * len(BRIDGE_LEGS)
+    assert not any(op.name.startswith("bridge ") for op in _report(bridge=False).operations())
+
+
+def test_bridge__markdown__section_with_every_leg_the_signers_and_dashes_for_the_reference():
+    md = render_markdown(_report(), Prices.from_options(100, None))
+    # 75,000 gas at 100 gwei = 0.0075 POL, x 0.25 USD; no reference: four dashes
+    assert "| bridge LBC: send home → remote (lock) | 75,000 | 0.007500 | 0.001875 | - | - | - | - |" in md
+    bridge = md[md.index("## Bridge") : md.index("## Goals")]
+    assert "2 of the 3 signers (threshold 2)" in bridge and "chain 31337" in bridge
+    assert "| leg | LBC (100 LBC) | 1 cube | 10 cubes | per additional cube |" in bridge
+    assert "| send home → remote (lock) | 75,000 | 105,000 | 456,000 | 39,000 |" in bridge
+    assert "| round trip | 360,000 | 395,000 | 1,175,000 | 86,666.7 |" in bridge
+    assert "| each signature beyond the threshold | 7,800 |" in bridge
+    assert f"| {messenger_floor(2, 5_700):,} |" in bridge
+    assert "## Bridge" not in render_markdown(_report(bridge=False))
+
+
+def test_bridge__json__the_bridge_with_marginals_serialises():
+    data = json.loads(json.dumps(_report().to_json()))
+    assert data["bridge"]["lbc"]["deliver_in"] == 106_000
+    assert data["bridge"]["cubes"]["10"]["send_home"] == 145_000
+    assert data["bridge"]["cube_marginal"]["send_out"] == 39_000
+    assert data["bridge"]["messenger_floor"] == messenger_floor(2, 5_700)
+    assert _report(bridge=False).to_json()["bridge"] is None
