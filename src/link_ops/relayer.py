@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from ape import chain
@@ -28,7 +27,7 @@ from ape.exceptions import ApeException
 from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
-from .attest import Message, attest
+from .attest import attest
 from .bridge import BridgeSide, Connections, message_from_event
 from .store import OpsStore, RelayedMessage
 
@@ -112,7 +111,7 @@ class Relayer:
             start = self.store.relayer_cursor(side.chain.chain_id, messenger)
             start = side.deployed_at_block if start is None else start
             logs = list(side.messenger.MessageSent.range(start, head + 1)) if start <= head else []
-        seen = [_relayed(message_from_event(log, side)) for log in logs]
+        seen = [message_from_event(log, side) for log in logs]
         report.seen += self.store.record_scan(side.chain.chain_id, messenger, head + 1, seen)
         report.heads[side.chain.key] = head
 
@@ -127,7 +126,7 @@ class Relayer:
                 )
                 report.failed[pending.message_id] = "unknown destination"
                 continue
-            message = _message(pending)
+            message = pending.message
             with self.connections.on(destination.chain.key):
                 if destination.messenger.executed(message.message_id):
                     self.store.mark_delivered(pending.message_id, None)
@@ -149,37 +148,6 @@ class Relayer:
             self.store.mark_delivered(pending.message_id, str(receipt.txn_hash))
             report.delivered.append(pending.message_id)
             say(f"{pending.message_id[:10]}… delivered to chain {pending.dst_chain_id}")
-
-
-def _relayed(message: Message) -> RelayedMessage:
-    return RelayedMessage(
-        message_id="0x" + message.message_id.hex(),
-        src_chain_id=message.src_chain_id,
-        src_messenger=message.src_messenger,
-        sender=message.sender,
-        dst_chain_id=message.dst_chain_id,
-        receiver=message.receiver,
-        nonce=message.nonce,
-        payload=message.payload,
-        status="pending",
-        attempts=0,
-        tx_hash=None,
-        last_error=None,
-        seen_at=datetime.now(timezone.utc),
-        delivered_at=None,
-    )
-
-
-def _message(record: RelayedMessage) -> Message:
-    return Message(
-        src_chain_id=record.src_chain_id,
-        src_messenger=record.src_messenger,
-        sender=record.sender,
-        dst_chain_id=record.dst_chain_id,
-        receiver=record.receiver,
-        nonce=record.nonce,
-        payload=record.payload,
-    )
 
 
 def describe_revert(exc: BaseException, side: BridgeSide) -> str:

@@ -47,6 +47,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, Ope
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .attest import Message
 from .exceptions import ConfigurationError, LinkOpsError
 from .partners_config import PartnerConfig, is_valid_address
 
@@ -168,6 +169,19 @@ class RelayedMessage:
     last_error: str | None
     seen_at: datetime
     delivered_at: datetime | None
+
+    @property
+    def message(self) -> Message:
+        """The message itself, as the messenger delivers it."""
+        return Message(
+            self.src_chain_id,
+            self.src_messenger,
+            self.sender,
+            self.dst_chain_id,
+            self.receiver,
+            self.nonce,
+            self.payload,
+        )
 
 
 # ------------------------------------------------------------------------------------------------ tables
@@ -579,7 +593,7 @@ class OpsStore:
             return None if row is None else row.next_block
 
     def record_scan(
-        self, chain_id: int, messenger: str, next_block: int, seen: Sequence[RelayedMessage]
+        self, chain_id: int, messenger: str, next_block: int, seen: Sequence[Message]
     ) -> list[RelayedMessage]:
         """In one transaction: stores the messages `seen` (as pending, unless known already) and moves the
         cursor of `chain_id` to `next_block`. A relayer killed before this commits reads the blocks again;
@@ -598,10 +612,11 @@ class OpsStore:
                     f"move it back to {next_block}. Use reset_relayer_cursor to read old blocks again."
                 )
             for message in seen:
-                if session.get(RelayedMessageRow, message.message_id) is not None:
+                message_id = "0x" + message.message_id.hex()
+                if session.get(RelayedMessageRow, message_id) is not None:
                     continue
                 row = RelayedMessageRow(
-                    message_id=message.message_id,
+                    message_id=message_id,
                     src_chain_id=message.src_chain_id,
                     src_messenger=_address(message.src_messenger),
                     sender=_address(message.sender),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, inspect, select
 
+from link_ops.attest import Message
 from link_ops.exceptions import ConfigurationError
 from link_ops.partners_config import PartnerConfig
 from link_ops.store import (
@@ -21,7 +22,6 @@ from link_ops.store import (
     OpsStoreError,
     PartnerRow,
     PartnerStateError,
-    RelayedMessage,
     StepAlreadyDoneError,
     StoreConfigurationError,
     UnknownPartnerError,
@@ -581,10 +581,8 @@ def test_forget__removes_the_partner_its_steps_and_monitoring_on_that_chain_only
 # ------------------------------------------------------------------------------------------- relaying
 
 
-def _message(nonce: int, src: int = 137, dst: int = 1) -> RelayedMessage:
-    now = datetime.now(timezone.utc)
-    return RelayedMessage(
-        message_id="0x" + f"{src:04x}{nonce:060x}",
+def _message(nonce: int, src: int = 137, dst: int = 1) -> Message:
+    return Message(
         src_chain_id=src,
         src_messenger="0x" + "11" * 20,
         sender="0x" + "22" * 20,
@@ -592,13 +590,11 @@ def _message(nonce: int, src: int = 137, dst: int = 1) -> RelayedMessage:
         receiver="0x" + "33" * 20,
         nonce=nonce,
         payload=bytes([nonce]) * 64,
-        status="pending",
-        attempts=0,
-        tx_hash=None,
-        last_error=None,
-        seen_at=now,
-        delivered_at=None,
     )
+
+
+def _id(message: Message) -> str:
+    return "0x" + message.message_id.hex()
 
 
 MESSENGER = "0x" + "11" * 20
@@ -621,10 +617,10 @@ def test_record_scan__stores_new_messages_as_pending_and_moves_the_cursor_in_one
 
 def test_record_scan__a_message_seen_again__is_not_duplicated_nor_reset(store):
     store.record_scan(137, MESSENGER, 101, [_message(0)])
-    store.mark_delivered(_message(0).message_id, "0x" + "ab" * 32)
+    store.mark_delivered(_id(_message(0)), "0x" + "ab" * 32)
     again = store.record_scan(137, MESSENGER, 120, [_message(0), _message(1)])
     assert [m.nonce for m in again] == [1]
-    assert store.get_message(_message(0).message_id).status == "delivered"
+    assert store.get_message(_id(_message(0))).status == "delivered"
     assert len(store.list_messages()) == 2
 
 
@@ -651,14 +647,14 @@ def test_cursors__are_kept_per_chain(store):
 def test_pending_messages__filter_by_destination_and_leave_out_delivered(store):
     store.record_scan(137, MESSENGER, 10, [_message(0, dst=1), _message(1, dst=56)])
     store.record_scan(1, MESSENGER, 10, [_message(0, src=1, dst=137)])
-    store.mark_delivered(_message(0, src=1, dst=137).message_id, None)
+    store.mark_delivered(_id(_message(0, src=1, dst=137)), None)
     assert [m.dst_chain_id for m in store.pending_messages()] == [1, 56]
     assert [m.nonce for m in store.pending_messages(dst_chain_id=56)] == [1]
 
 
 def test_delivery_attempts__are_counted_with_the_last_error_and_cleared_on_delivery(store):
     store.record_scan(137, MESSENGER, 10, [_message(0)])
-    mid = _message(0).message_id
+    mid = _id(_message(0))
     store.record_delivery_attempt(mid, "LimitExceeded")
     record = store.record_delivery_attempt(mid, "LimitExceeded")
     assert (record.attempts, record.last_error) == (2, "LimitExceeded")
