@@ -14,6 +14,7 @@ from link_ops.partners import (
     onboard_new_partner,
 )
 from link_ops.store import OpsStore
+from link_ops.testing import isolated
 
 AMOUNT = 5 * 10**18
 
@@ -157,7 +158,7 @@ def test_onboard__sender_cannot_fund_the_grant__says_how_much_is_missing(protoco
 def test_onboard__store_shows_active_but_chain_has_no_contract__refuses(
     protocol, funded_admin, make_config, store, chain
 ):
-    with chain.isolate():
+    with isolated(chain):
         onboard_new_partner(make_config(), protocol, funded_admin, store=store)
     # The chain went back to before the partner existed; the store did not.
     with pytest.raises(PartnerConflictError, match="belongs to another deployment"):

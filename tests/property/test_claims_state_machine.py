@@ -2,7 +2,7 @@
 
 After every step: LBC supply equals the sum of every cube's ``totalMined`` and the model's supply, never
 passes the cap, and each cube's node data and pending reward equal the model's. Each example runs in its
-own ``chain.isolate()``. Profiles: ``ci`` (default, 100 examples) and ``deep`` (set
+own ``link_ops.testing.isolated(chain)``. Profiles: ``ci`` (default, 100 examples) and ``deep`` (set
 ``LINK_OPS_HYPOTHESIS_PROFILE=deep``).
 """
 
@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from link_ops import rewards
 from link_ops.deploy import deploy_protocol
 from link_ops.layout import UNIT
+from link_ops.testing import isolated
 
 # A small cap so that sequences reach it: 2,000 LBC. Rates up to 1e15 wei/s (86.4 LBC a day).
 CAP = 2_000 * 10**18
@@ -45,7 +46,7 @@ def test_cubes__any_sequence_of_operations__match_the_reward_model(admin, accoun
         def __init__(self) -> None:
             super().__init__()
             self._stack = ExitStack()
-            self._stack.enter_context(chain.isolate())
+            self._stack.enter_context(isolated(chain))
             self.model = rewards.RewardModel(deployed_at=deployed_at)
             # The machine owns the clock: every block gets an explicit timestamp, so an example replays
             # exactly (hypothesis shrinks by replaying) however much wall-clock time has passed.

@@ -1,7 +1,8 @@
 """A partner's welcome grant against a Python model, step by step (hypothesis RuleBasedStateMachine).
 
 Setup, once per test: six cubes minted to three holders, then one partner onboarded with a welcome grant
-of AMOUNT per cube, funded by the admin. Every example runs in its own ``chain.isolate()`` from that state.
+of AMOUNT per cube, funded by the admin. Every example runs from that state, in its own
+``link_ops.testing.isolated(chain)``.
 Steps: claims by any holder of any ids (own, foreign, repeated, unknown, minted after the snapshot), cube
 transfers, new cubes, time passing (also across the deadline) and withdrawals by anyone.
 
@@ -25,6 +26,8 @@ from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from link_ops.testing import isolated
 
 AMOUNT = 5 * 10**18
 WINDOW = 3_000  # seconds; time_passes moves up to a quarter of it or to the deadline, so examples cross it
@@ -191,7 +194,7 @@ def test_partner_welcome__any_sequence_of_claims_transfers_and_mints__matches_th
         def __init__(self) -> None:
             super().__init__()
             self._stack = ExitStack()
-            self._stack.enter_context(chain.isolate())
+            self._stack.enter_context(isolated(chain))
             self.model = Model(
                 owners=dict(initial_owners), snapshot=snapshot, deadline=deadline, funded=funded
             )

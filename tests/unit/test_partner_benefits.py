@@ -13,6 +13,8 @@ import pytest
 from _errors import reverts
 from hexbytes import HexBytes
 
+from link_ops.testing import isolated
+
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 AMOUNT = 7 * 10**18
 WINDOW = 30 * 86_400
@@ -436,9 +438,9 @@ def test_claim_welcome__gas_per_additional_contiguous_cube__is_at_most_3500(
     assert ids[0] >> 8 == ids[-1] >> 8, "the ids should share one bitmap word"
     clone, _ = onboard(name("gas"))
     # Both claims start from the same state (fresh bitmap, holder without tokens).
-    with chain.isolate():
+    with isolated(chain):
         ten = clone.claimWelcome(ids[:10], sender=alice)
-    with chain.isolate():
+    with isolated(chain):
         hundred_ten = clone.claimWelcome(ids, sender=alice)
     assert welcome_events(ten, clone)[0][1:] == (10, 10 * AMOUNT)
     assert welcome_events(hundred_ten, clone)[0][1:] == (110, 110 * AMOUNT)

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from link_ops.attest import Message
+from link_ops.testing import isolated
 
 UINT104_MAX = 2**104 - 1
 FUNDS = 100 * LBC
@@ -598,13 +599,13 @@ def test_any_sends_and_deliveries__conserve_supply_and_execute_each_message_at_m
     circulates on both chains plus what is in flight is exactly it (so never above the cap), the lockbox
     holds what is outstanding, and no message executes twice."""
     holders = [alice, bob]
-    for holder in holders:
-        world.fund(holder, 100 * LBC)
-        world.home_lbc.approve(home, 2**256 - 1, sender=holder)
-        world.remote_lbc.approve(remote, 2**256 - 1, sender=holder)
-    supply = world.home_lbc.totalSupply()
-
-    with chain.isolate():
+    # The whole example, funding included, runs from one snapshot: every example starts from the same chain.
+    with isolated(chain):
+        for holder in holders:
+            world.fund(holder, 100 * LBC)
+            world.home_lbc.approve(home, 2**256 - 1, sender=holder)
+            world.remote_lbc.approve(remote, 2**256 - 1, sender=holder)
+        supply = world.home_lbc.totalSupply()
         sent: list[tuple[Message, int]] = []
         done: set[bytes] = set()
 

@@ -1,0 +1,9 @@
+"""Support for tests and demos, never imported by the library itself.
+
+:func:`isolated` runs a block from a chain snapshot and goes back afterwards, re-raising whatever happened
+inside (ape 0.8.51's own ``isolate`` context manager swallows it).
+"""
+
+from .isolation import IsolationError, isolated
+
+__all__ = ["IsolationError", "isolated"]
