@@ -55,20 +55,19 @@ $(ANVIL): | $(NODE_STAMP) $(VENV_STAMP)
 	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n1)" $@
 	$@ --version >/dev/null
 
-# ape copies dependency sources into contracts/.cache when it compiles them, and later lists only the first
-# 500 files under contracts/: with that copy present, contracts in subfolders vanish from `project`.
+# ape rebuilds a contract only when its own file changed; tools/contracts_build.py also rebuilds every
+# contract that imports a changed file (and everything when the compiler settings or versions changed).
 compile: setup
-	ape compile
-	rm -rf contracts/.cache
+	python tools/contracts_build.py
 
 lint: setup
-	ruff check src scripts tests
-	ruff format --check src scripts tests
+	ruff check src scripts tests tools
+	ruff format --check src scripts tests tools
 	mypy
 
 format: setup
-	ruff format src scripts tests
-	ruff check --fix src scripts tests
+	ruff format src scripts tests tools
+	ruff check --fix src scripts tests tools
 
 test: setup lint compile
 	ape test tests --ignore=tests/fork

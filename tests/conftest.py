@@ -5,11 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from _build import ROOT, contracts_build
 
 from link_ops.deploy import DEFAULT_TIER_RATES, Protocol, deploy_protocol
 
 # `fork_session` and the upstream of `--network polygon:mainnet-fork:foundry` (see tests/fork/).
 pytest_plugins = ["link_ops.pytest_fork"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuses to test yesterday's contracts: ape rebuilds only the files that changed, not the contracts
+    that import them, so a session started after such an edit without `make compile` would test stale
+    bytecode. (With no build at all, ape compiles everything itself.)"""
+    plan = contracts_build.plan(ROOT)
+    if plan.nothing or plan.reason == "no build yet":
+        return
+    what = ", ".join(plan.changed) if plan.changed else plan.reason
+    raise pytest.UsageError(
+        f"the contracts changed since the last `make compile` ({what}) and ape would not rebuild what "
+        "imports them: run `make compile` (or `make test`) first"
+    )
 
 
 @pytest.fixture(scope="session")
