@@ -16,6 +16,7 @@ from hexbytes import HexBytes
 
 from link_ops import layout
 from link_ops.deploy import DEFAULT_TIER_RATES, deploy_protocol
+from link_ops.testing import isolated
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 UNIT = 10**12
@@ -594,6 +595,66 @@ def test_batch_claim__max_rate_for_17_years__reverts_total_mined_overflow(
     with reverts(cubes.TotalMinedOverflow, cubeId=cube):
         cubes.batchClaimRewards([cube], sender=alice)
     assert node(cubes, cube) == Node(0, start, cube, True)
+
+
+# totalMined holds 2**52 - 1 units: exactly 6,511,845 units/s (the largest rate below 2**23 that divides
+# it) for 691,601,171 s (about 22 years).
+MINED_MAX_UNITS = 2**52 - 1
+EXACT_RATE = 6_511_845 * UNIT
+EXACT_SECONDS = 691_601_171
+
+
+@pytest.fixture
+def roomy(admin):
+    """Cubes of tier 0 mining EXACT_RATE, behind an LBC cap that lets one cube fill its totalMined."""
+    assert EXACT_RATE // UNIT * EXACT_SECONDS == MINED_MAX_UNITS
+    return deploy_protocol(
+        admin, lbc_cap=2 * MINED_MAX_UNITS * UNIT, tier_rates=(EXACT_RATE, 0, 0, 0), record=False
+    )
+
+
+def test_batch_claim__total_mined_exactly_at_its_maximum__pays_and_one_second_more_reverts(
+    roomy, admin, alice, chain
+):
+    cubes, lbc = roomy.cubes, roomy.lbc
+    cube = cubes.mint(alice, 0, sender=admin).return_value
+    start = node(cubes, cube).last_claim_time
+    with isolated(chain):
+        chain.pending_timestamp = start + EXACT_SECONDS + 1
+        with reverts(cubes.TotalMinedOverflow, cubeId=cube):
+            cubes.batchClaimRewards([cube], sender=alice)
+    chain.pending_timestamp = start + EXACT_SECONDS
+    claim = cubes.batchClaimRewards([cube], sender=alice)  # the fast path: no rate change, nothing carried
+    assert claim.timestamp == start + EXACT_SECONDS
+    assert lbc.balanceOf(alice) == node(cubes, cube).total_mined == MINED_MAX_UNITS * UNIT
+    chain.pending_timestamp = claim.timestamp + 1
+    with reverts(cubes.TotalMinedOverflow, cubeId=cube):
+        cubes.batchClaimRewards([cube], sender=alice)
+
+
+def test_batch_claim__across_a_rate_change_to_exactly_the_maximum__pays_and_one_unit_more_reverts(
+    roomy, admin, alice, chain
+):
+    """The slow path (accrual crosses a rate checkpoint) has its own bound check."""
+    cubes, lbc = roomy.cubes, roomy.lbc
+    cube = cubes.mint(alice, 0, sender=admin).return_value
+    start = node(cubes, cube).last_claim_time
+    change_at, claim_at = start + EXACT_SECONDS - 1, start + EXACT_SECONDS
+    with isolated(chain):
+        # The last second at one unit/s more: 2**52 - 1 + 1 units.
+        chain.pending_timestamp = change_at
+        cubes.setTierRate(0, EXACT_RATE + UNIT, sender=admin)
+        chain.pending_timestamp = claim_at
+        with reverts(cubes.TotalMinedOverflow, cubeId=cube):
+            cubes.batchClaimRewards([cube], sender=alice)
+        assert node(cubes, cube).total_mined == 0
+    # The same rate again: nothing accrues differently, but the claim crosses a checkpoint (slow path).
+    chain.pending_timestamp = change_at
+    cubes.setTierRate(0, EXACT_RATE, sender=admin)
+    chain.pending_timestamp = claim_at
+    claim = cubes.batchClaimRewards([cube], sender=alice)
+    assert claim.timestamp == claim_at
+    assert lbc.balanceOf(alice) == node(cubes, cube).total_mined == MINED_MAX_UNITS * UNIT
 
 
 # --------------------------------------------------------------------------------------------- transfers

@@ -448,6 +448,33 @@ def test_claim_welcome__gas_per_additional_contiguous_cube__is_at_most_3500(
     assert 0 < per_cube <= 3_500, per_cube
 
 
+def test_claim_welcome__token_calls_back_into_the_claim__the_same_cubes_pay_nothing_twice(
+    project, onboard, cubes, admin, alice
+):
+    """Any ERC-20 may be the welcome token, one that calls the recipient back (ERC-777 style) included:
+    the claim marks every cube before it pays, so a claim made from inside the payment finds them all
+    claimed and pays nothing."""
+    holder = project.ReentrantHolder.deploy(sender=admin)
+    first = cubes.totalMinted() + 1
+    cubes.mintBatch(holder, 1, 3, sender=admin)
+    ids = [first, first + 1, first + 2]
+    callback = project.CallbackERC20.deploy(sender=admin)
+    clone, _ = onboard(name("reentrant-token"), welcome_token=callback)
+    funded = callback.balanceOf(clone)
+    assert funded > 6 * AMOUNT  # enough to pay the cubes twice: only the contract can refuse
+    callback.setNotified(holder, True, sender=admin)
+
+    receipt = holder.claim(clone, ids, sender=alice)
+
+    assert holder.reentries() == 1 and holder.reentrantError() == b""
+    assert holder.reentrantPaid() == 0
+    # The claim from inside the payment ends (and logs) first.
+    assert welcome_events(receipt, clone) == [(holder.address, 0, 0), (holder.address, 3, 3 * AMOUNT)]
+    assert callback.balanceOf(holder) == 3 * AMOUNT
+    assert callback.balanceOf(clone) == funded - 3 * AMOUNT
+    assert claimed(clone, ids) == [True] * 3
+
+
 def test_claim_welcome__partner_without_a_grant__records_claims_and_pays_nothing(
     onboard, world, alice, token, chain
 ):
