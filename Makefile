@@ -1,5 +1,7 @@
 # The front door: `make demo` and `make test` are all a new machine needs (Python 3.10+, Node 20+).
 SHELL := /bin/bash
+# A failing command anywhere in a recipe line, pipes included, fails the target.
+.SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3

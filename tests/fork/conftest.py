@@ -32,6 +32,12 @@ def recorded(fork_session, chain) -> Protocol | str:
     try:
         return load_protocol()
     except DeploymentRecordError as exc:
+        if fork_session.deployments_dir is not None:
+            # This session deployed the protocol on its stand-in: a record that does not load is a bug
+            # (skipping here would quietly pass the whole fork suite).
+            pytest.fail(
+                f"the session deployed the protocol on its stand-in, but its record does not load: {exc}"
+            )
         target = fork_session.target
         return (
             f"no live deployment to test on this fork: {exc}. Against a real RPC, commit the deployment's "

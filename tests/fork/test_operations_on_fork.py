@@ -18,9 +18,11 @@ DAY = 86_400
 
 
 @pytest.fixture(scope="module")
-def admin(live, accounts):
+def admin(live, accounts, fork_session):
     """The recorded admin, impersonated: no key is needed on a fork."""
     if live.admin is None:
+        if fork_session.deployments_dir is not None:
+            pytest.fail("the session's own deployment on its stand-in recorded no admin")
         pytest.skip("the deployment record names no admin: run `ape run deploy` once more to record it")
     signer = accounts[live.admin]
     signer.balance += 10**21  # gas money, on the fork only

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from _errors import revert_data
 from ape.exceptions import ContractLogicError
 from eth_abi.abi import encode
 from eth_account import Account
@@ -31,6 +32,7 @@ PAUSER_ROLE = HexBytes(keccak(text="PAUSER_ROLE"))
 MINTER_ROLE = HexBytes(keccak(text="MINTER_ROLE"))
 LBC = 10**18
 DAY = 86_400
+TOKEN_DOES_NOT_EXIST = HexBytes(keccak(text="TokenDoesNotExist()")[:4])
 BASE_URI = "ipfs://cubes/"
 # Both daily limits of both LBC bridges unless a test sets others.
 LIMIT = 1_000 * LBC
@@ -207,7 +209,11 @@ class World:
         """The holder of remote cube `cube_id`, or None when it does not exist there."""
         try:
             return str(self.remote_cubes.ownerOf(cube_id))
-        except ContractLogicError:
+        except ContractLogicError as err:
+            # Solady's ERC-721 says a cube does not exist with TokenDoesNotExist(); any other revert is a
+            # failure, not an absent cube.
+            if revert_data(err) != TOKEN_DOES_NOT_EXIST:
+                raise
             return None
 
     def unlocked_sides(self, cube_id: int) -> list[str]:
