@@ -26,7 +26,7 @@ help:
 	@echo "make test          lint + the whole test suite, the fork suite included (what CI runs)"
 	@echo "make test-fork     the fork suite on polygon:mainnet-fork:foundry (\$$POLYGON_RPC_URL or a stand-in)"
 	@echo "make setup         project-local toolchain: .venv, node_modules, solc-js wrapper, anvil"
-	@echo "make lint          ruff check, ruff format --check, mypy on src/"
+	@echo "make lint          ruff check, ruff format --check, mypy on src/ and tools/"
 	@echo "make gas-check     the gas report on the fork; fails if a figure is >1% above gas-snapshot.json"
 	@echo "make gas-snapshot  the gas report, and deliberately refresh gas-snapshot.json and docs/gas.png"
 
