@@ -284,6 +284,17 @@ def test_partner_welcome__any_sequence_of_claims_transfers_and_mints__matches_th
                 self.now = target
                 chain.mine(timestamp=self.now)
 
+        @precondition(lambda self: self.now < deadline)
+        @rule(caller=st.integers(0, 2), offset=st.sampled_from([0, 1]))
+        def claim_landing_on_the_deadline(self, caller: int, offset: int) -> None:
+            # A claim of all the caller's cubes whose block lands exactly at the deadline (the window is
+            # still open) or one second after it (closed): the edge a random walk of time rarely hits.
+            target = deadline + offset - 1
+            if target > self.now:
+                self.now = target
+                chain.mine(timestamp=self.now)
+            self._claim(caller, self._owned_by(holders[caller].address))
+
         @rule(caller=st.sampled_from(["partner", 0, 1, 2]))
         def withdraw_unclaimed(self, caller: str | int) -> None:
             self._withdraw(partner.address if caller == "partner" else holders[caller].address)

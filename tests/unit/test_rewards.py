@@ -137,7 +137,8 @@ def test_tier_schedule__rate_change__never_alters_the_accumulator_before_it(
     now = T0
     for gap, rate in changes:
         now += gap
-        before = {t: schedule.acc_at(T0 + t) for t in probes if T0 + t <= now}
+        # The probes, and always the second of the change itself (up to which everything has accrued).
+        before = {t: schedule.acc_at(T0 + t) for t in [*probes, now - T0] if T0 + t <= now}
         schedule.set_rate(now, rate * UNIT)
         assert {t: schedule.acc_at(T0 + t) for t in before} == before
 
