@@ -1,21 +1,17 @@
-"""`make compile`: rebuild every contract whose own source or any source it imports changed.
+"""`make compile`: rebuild every contract when any source changed, not only the file that changed.
 
 ape 0.8 decides per file: a contract whose imported library changed keeps its old bytecode in `.build/`
-(and a factory that does `new X` keeps the old `X`), and only `ape compile --force` rebuilds it. This tool
-keeps its own record of what the last successful build compiled, `.build/link-ops-sources.json`: the
-SHA-256 of every project source, and of what decides the output of all of them (`ape-config.yaml`, the
-npm lock that pins the compiler and the libraries, the compiler wrapper). On each run:
+(and a factory that does `new X` keeps the old `X`), and only `ape compile --force` rebuilds it. Forcing
+just the changed files and their importers is not enough either: ape-solidity gives each compilation only
+the remappings its own files use, and those are part of the metadata hash at the end of every contract's
+bytecode, so a partial rebuild yields bytecode that differs from a clean build's (and would not verify
+against it). So this tool keeps its own record of what the last successful build compiled,
+`.build/link-ops-sources.json` (the SHA-256 of every project source, and of what decides the output of
+all of them: `ape-config.yaml`, the npm lock that pins the compiler and the libraries, the compiler
+wrapper), and when anything differs it has ape compile every source again (`ape compile --force`, about
+25 s on two cores). The result is byte for byte what a fresh clone builds, whatever was edited before.
 
-- the build settings changed, or there is no record or no build: everything is compiled (`--force`);
-- otherwise the sources that changed, were added or were removed, closed over "is imported by", are
-  compiled with `ape compile --force <those files>`; the rest is left alone;
-- nothing changed: nothing runs.
-
-The record is written only after ape succeeded, so whatever a failed build was to compile is compiled
-again next time. Imports
-are read from the sources themselves (comments and strings understood), resolved relative to the
-importing file or to the project root; remapped library imports (`@openzeppelin/...`, `solady/...`) are
-covered by the lock file's hash.
+The record is written only after ape succeeded, so a failed build is retried next time.
 
 Usage: ``python tools/contracts_build.py [--root DIR] [--dry-run]``.
 """
@@ -26,13 +22,12 @@ import argparse
 import hashlib
 import json
 import os
-import posixpath
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,97 +35,6 @@ RECORD = Path(".build") / "link-ops-sources.json"
 MANIFEST = Path(".build") / "__local__.json"
 #: Files that decide the output of every contract: settings, compiler and library versions.
 SETTINGS_FILES = ("ape-config.yaml", "package-lock.json", "tools/solc.cjs")
-_IMPORT = re.compile(r"\bimport\b")
-_STRING = re.compile(r"""\s*(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')""")
-
-
-def strip_comments(source: str) -> str:
-    """`source` with every comment replaced by spaces (newlines kept); string literals untouched."""
-    out: list[str] = []
-    i, n = 0, len(source)
-    while i < n:
-        char = source[i]
-        if char in "\"'":
-            end = i + 1
-            while end < n and source[end] != char and source[end] != "\n":
-                end += 2 if source[end] == "\\" else 1
-            out.append(source[i : end + 1])
-            i = end + 1
-        elif source.startswith("//", i):
-            end = source.find("\n", i)
-            end = n if end == -1 else end
-            out.append(" " * (end - i))
-            i = end
-        elif source.startswith("/*", i):
-            end = source.find("*/", i + 2)
-            end = n if end == -1 else end + 2
-            out.append(re.sub(r"[^\n]", " ", source[i:end]))
-            i = end
-        else:
-            out.append(char)
-            i += 1
-    return "".join(out)
-
-
-def imported_paths(source: str) -> list[str]:
-    """The path of every import directive in `source`, in order, as written.
-
-    Handles ``import "p";``, ``import "p" as X;``, ``import * as X from "p";`` and
-    ``import {A, B as C} from "p";`` (across lines too)."""
-    code = strip_comments(source)
-    paths: list[str] = []
-    for keyword in _IMPORT.finditer(code):
-        end = code.find(";", keyword.end())
-        if end == -1:
-            break
-        directive = code[keyword.end() : end]
-        # The path is the statement's only string literal: right after `import`, or after `from`.
-        literal = _STRING.match(directive) or _STRING.search(directive.rsplit("from", 1)[-1])
-        if literal is not None:
-            paths.append(literal.group(1) if literal.group(1) is not None else literal.group(2))
-    return paths
-
-
-def resolve(importer: str, path: str, sources: Iterable[str]) -> str | None:
-    """The project source (a root-relative posix path) that `importer` means by `path`, or None when it
-    is not one of `sources` (a remapped library)."""
-    known = set(sources)
-    if path.startswith(("./", "../")):
-        candidate = posixpath.normpath(posixpath.join(posixpath.dirname(importer), path))
-    else:
-        candidate = posixpath.normpath(path)
-    return candidate if candidate in known else None
-
-
-def import_graph(sources: Mapping[str, str], known: Iterable[str] = ()) -> dict[str, set[str]]:
-    """Source id -> the project sources it imports directly: those in `sources` and in `known` (sources
-    that were removed since the last build, still imported by someone)."""
-    targets = set(sources) | set(known)
-    return {
-        source_id: {
-            target
-            for path in imported_paths(text)
-            if (target := resolve(source_id, path, targets)) is not None
-        }
-        for source_id, text in sources.items()
-    }
-
-
-def dependents(graph: Mapping[str, set[str]], changed: Iterable[str]) -> set[str]:
-    """`changed` and every source that imports one of them, directly or through others."""
-    importers: dict[str, set[str]] = {}
-    for source_id, imports in graph.items():
-        for target in imports:
-            importers.setdefault(target, set()).add(source_id)
-    result: set[str] = set()
-    todo = list(changed)
-    while todo:
-        source_id = todo.pop()
-        if source_id in result:
-            continue
-        result.add(source_id)
-        todo.extend(importers.get(source_id, ()))
-    return result
 
 
 def _digest(data: bytes) -> str:
@@ -167,40 +71,35 @@ def settings_digest(root: Path) -> str:
 
 @dataclass(frozen=True)
 class Plan:
-    """What this build compiles: everything, some sources (with the reason), or nothing."""
+    """Whether this build compiles everything, and why: which sources changed, or another reason."""
 
     everything: bool
-    sources: tuple[str, ...]
     changed: tuple[str, ...]
     reason: str
 
     @property
     def nothing(self) -> bool:
-        return not self.everything and not self.sources
+        return not self.everything
 
 
 def plan(root: Path, sources: Mapping[str, str] | None = None) -> Plan:
     """Compares the project's sources and settings with the record of the last successful build."""
     sources = read_sources(root) if sources is None else sources
-    record_path, manifest = root / RECORD, root / MANIFEST
-    if not manifest.is_file():
-        return Plan(True, tuple(sorted(sources)), (), "no build yet")
+    if not (root / MANIFEST).is_file():
+        return Plan(True, (), "no build yet")
     try:
-        record = json.loads(record_path.read_text("utf-8"))
+        record = json.loads((root / RECORD).read_text("utf-8"))
         recorded: dict[str, str] = dict(record["sources"])
         recorded_settings = str(record["settings"])
     except (OSError, ValueError, KeyError, TypeError):
-        return Plan(True, tuple(sorted(sources)), (), f"no readable {RECORD}")
+        return Plan(True, (), f"no readable {RECORD}")
     if recorded_settings != settings_digest(root):
-        return Plan(True, tuple(sorted(sources)), (), f"{', '.join(SETTINGS_FILES)} changed")
+        return Plan(True, (), f"{', '.join(SETTINGS_FILES)} changed")
     now = {source_id: _digest(text.encode("utf-8")) for source_id, text in sources.items()}
     changed = {s for s in now if recorded.get(s) != now[s]} | {s for s in recorded if s not in now}
     if not changed:
-        return Plan(False, (), (), "up to date")
-    # A removed source has no imports left to read; whoever still imports it is rebuilt (and fails).
-    graph = import_graph(sources, known=recorded)
-    rebuild = sorted(s for s in dependents(graph, changed) if s in sources)
-    return Plan(False, tuple(rebuild), tuple(sorted(changed)), "sources changed")
+        return Plan(False, (), "up to date")
+    return Plan(True, tuple(sorted(changed)), "sources changed")
 
 
 def write_record(root: Path, sources: Mapping[str, str]) -> None:
@@ -220,11 +119,8 @@ def write_record(root: Path, sources: Mapping[str, str]) -> None:
 def describe(build: Plan) -> str:
     if build.nothing:
         return "contracts: up to date"
-    if build.everything:
-        return f"contracts: compiling all {len(build.sources)} sources ({build.reason})"
-    importers = [s for s in build.sources if s not in build.changed]
-    line = f"contracts: recompiling {len(build.sources)} sources; changed: {', '.join(build.changed)}"
-    return line + (f"; importers: {', '.join(importers)}" if importers else "")
+    why = f"changed: {', '.join(build.changed)}" if build.changed else build.reason
+    return f"contracts: compiling every source ({why})"
 
 
 def build(root: Path, ape: str = "ape", dry_run: bool = False) -> Plan:
@@ -234,11 +130,8 @@ def build(root: Path, ape: str = "ape", dry_run: bool = False) -> Plan:
     print(describe(todo), flush=True)
     if todo.nothing or dry_run:
         return todo
-    command = [ape, "compile", "--force"]
-    if not todo.everything:
-        command += list(todo.sources)
     try:
-        done = subprocess.run(command, cwd=root, check=False)
+        done = subprocess.run([ape, "compile", "--force"], cwd=root, check=False)
     finally:
         # ape copies dependency sources into contracts/.cache while compiling, and later lists only the
         # first 500 files under contracts/: with that copy present, contracts in subfolders vanish.

@@ -1,6 +1,7 @@
-"""`make compile` never leaves a stale contract: in a scratch copy of the project, editing a constant of the
-claim library rebuilds the cube contract, and editing the partner clone rebuilds the factory that embeds
-its creation code (`new PartnerBenefits`), while an unrelated contract is left alone."""
+"""`make compile` never leaves a stale contract, and builds the same bytes whatever was edited before: in a
+scratch copy of the project, editing a constant of the claim library rebuilds the cube contract, editing
+the partner clone rebuilds the factory that embeds its creation code (`new PartnerBenefits`), and undoing
+both edits gives back every contract's original bytecode."""
 
 from __future__ import annotations
 
@@ -47,18 +48,13 @@ def make_compile(root: Path) -> str:
     return output
 
 
-def bytecode(root: Path, name: str) -> str:
-    manifest = json.loads((root / contracts_build.MANIFEST).read_text())
-    return str(manifest["contractTypes"][name]["deploymentBytecode"]["bytecode"])
-
-
 def fingerprint(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()[:12]
 
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory) -> Path:
-    """A copy of the project that shares this checkout's toolchain and starts from its build, if any."""
+    """A copy of the project, built clean, that shares this checkout's toolchain."""
     missing = [name for name in LINKED if not (ROOT / name).exists()]
     if missing:
         pytest.fail(f"run `make setup` first: {', '.join(missing)} missing")
@@ -71,9 +67,7 @@ def scratch(tmp_path_factory) -> Path:
             shutil.copy2(source, root / name)
     for name in LINKED:
         (root / name).symlink_to(ROOT / name)
-    if (ROOT / ".build").is_dir():
-        shutil.copytree(ROOT / ".build", root / ".build")
-    make_compile(root)  # whatever the copied build lacked; afterwards the copy is up to date
+    make_compile(root)  # a clean build: what a fresh clone compiles
     return root
 
 
@@ -81,37 +75,47 @@ def test_make_compile__up_to_date__compiles_nothing(scratch):
     assert "contracts: up to date" in make_compile(scratch)
 
 
-def test_make_compile__library_constant_and_clone_edited__rebuilds_exactly_their_importers(scratch):
-    before = {
-        name: bytecode(scratch, name)
-        for name in ("OptimizedCubeManagement", "PartnerBenefits", "PartnerFactory", "LBCToken", "CubeLens")
+def all_bytecode(root: Path) -> dict[str, str]:
+    manifest = json.loads((root / contracts_build.MANIFEST).read_text())
+    return {
+        name: str(ct.get("deploymentBytecode", {}).get("bytecode", ""))
+        for name, ct in manifest["contractTypes"].items()
     }
 
-    library = scratch / LIBRARY
-    text = library.read_text()
-    assert "uint256 internal constant UNIT = 1e12;" in text
+
+def test_make_compile__library_constant_and_clone_edited__rebuilds_their_importers_then_undone_restores_all(
+    scratch,
+):
+    original = all_bytecode(scratch)
+    library, clone = scratch / LIBRARY, scratch / CLONE
+    library_text, clone_text = library.read_text(), clone.read_text()
+    assert "uint256 internal constant UNIT = 1e12;" in library_text
     library.write_text(
-        text.replace("uint256 internal constant UNIT = 1e12;", "uint256 internal constant UNIT = 1e13;")
+        library_text.replace(
+            "uint256 internal constant UNIT = 1e12;", "uint256 internal constant UNIT = 1e13;"
+        )
     )
-    clone = scratch / CLONE
-    text = clone.read_text().rstrip()
-    assert text.endswith("}")
+    body = clone_text.rstrip()
+    assert body.endswith("}")
     clone.write_text(
-        text[:-1] + "    function scratchMarker() external pure returns (uint256) {\n"
-        "        return 7;\n    }\n}\n"
+        body[:-1]
+        + "    function scratchMarker() external pure returns (uint256) {\n        return 7;\n    }\n}\n"
     )
 
     output = make_compile(scratch)
 
-    assert (
-        "contracts: recompiling 4 sources; changed: contracts/libraries/CubeNode.sol, "
-        "contracts/partners/PartnerBenefits.sol; importers: contracts/OptimizedCubeManagement.sol, "
-        "contracts/partners/PartnerFactory.sol"
-    ) in output
-    after = {name: bytecode(scratch, name) for name in before}
-    changed = {name for name in before if fingerprint(before[name]) != fingerprint(after[name])}
-    assert changed == {"OptimizedCubeManagement", "PartnerBenefits", "PartnerFactory"}
+    assert "contracts: compiling every source (changed: " + ", ".join([LIBRARY, CLONE]) + ")" in output
+    edited = all_bytecode(scratch)
+    changed = {name for name in original if fingerprint(original[name]) != fingerprint(edited[name])}
+    # CubeNode itself: its metadata hash (its source changed); the rest: their code.
+    assert changed == {"CubeNode", "OptimizedCubeManagement", "PartnerBenefits", "PartnerFactory"}
     # The factory deploys the new clone implementation, not yesterday's.
-    assert after["PartnerBenefits"].removeprefix("0x") in after["PartnerFactory"]
-    assert before["PartnerBenefits"].removeprefix("0x") not in after["PartnerFactory"]
+    assert edited["PartnerBenefits"].removeprefix("0x") in edited["PartnerFactory"]
+    assert original["PartnerBenefits"].removeprefix("0x") not in edited["PartnerFactory"]
     assert "contracts: up to date" in make_compile(scratch)
+
+    library.write_text(library_text)
+    clone.write_text(clone_text)
+    make_compile(scratch)
+    # Byte for byte the build before the edits, metadata hashes included.
+    assert all_bytecode(scratch) == original
