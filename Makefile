@@ -19,7 +19,7 @@ NODE_STAMP := node_modules/.installed
 SOLC := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := $(VENV)/bin/anvil
 
-.PHONY: help setup test test-fork lint format demo gas-check gas-snapshot compile clean
+.PHONY: help setup test test-fork lint format demo gas-check gas-snapshot compile artifacts clean
 
 help:
 	@echo "make demo          deploy on a local anvil, mine, batch-claim, print the table"
@@ -29,6 +29,7 @@ help:
 	@echo "make lint          ruff check, ruff format --check, mypy on src/ and tools/"
 	@echo "make gas-check     the gas report on the fork; fails if a figure is >1% above gas-snapshot.json"
 	@echo "make gas-snapshot  the gas report, and deliberately refresh gas-snapshot.json and docs/gas.png"
+	@echo "make artifacts     compile, and refresh the contract types shipped in src/link_ops/contracts/artifacts"
 
 setup: $(VENV_STAMP) $(NODE_STAMP) $(SOLC) $(ANVIL)
 
@@ -61,6 +62,11 @@ $(ANVIL): | $(NODE_STAMP) $(VENV_STAMP)
 # contract that imports a changed file (and everything when the compiler settings or versions changed).
 compile: setup
 	python tools/contracts_build.py
+
+# The contract types that ship inside the package (src/link_ops/contracts/artifacts): after a contract
+# change, run this and commit them; the suite fails while they differ from the build.
+artifacts: setup
+	python tools/contracts_build.py --artifacts
 
 lint: setup
 	ruff check src scripts tests tools

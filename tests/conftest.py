@@ -17,15 +17,23 @@ pytest_plugins = ["link_ops.pytest_fork", "link_ops.testing.pytest_isolation"]
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuses to test yesterday's contracts: ape rebuilds only the files that changed, not the contracts
     that import them, so a session started after such an edit without `make compile` would test stale
-    bytecode. (With no build at all, ape compiles everything itself.)"""
+    bytecode; and the library deploys the contract types packaged with it, which `make artifacts`
+    refreshes. (With no build at all, ape compiles everything itself.)"""
     plan = contracts_build.plan(ROOT)
-    if plan.nothing or plan.reason == "no build yet":
+    if plan.reason == "no build yet":
         return
-    what = ", ".join(plan.changed) if plan.changed else plan.reason
-    raise pytest.UsageError(
-        f"the contracts changed since the last `make compile` ({what}) and ape would not rebuild what "
-        "imports them: run `make compile` (or `make test`) first"
-    )
+    if not plan.nothing:
+        what = ", ".join(plan.changed) if plan.changed else plan.reason
+        raise pytest.UsageError(
+            f"the contracts changed since the last `make compile` ({what}) and ape would not rebuild what "
+            "imports them: run `make compile` (or `make test`) first"
+        )
+    # The library deploys the packaged contract types: testing it on stale ones would test yesterday's code.
+    if drift := contracts_build.artifact_drift(ROOT):
+        raise pytest.UsageError(
+            f"the contract types packaged in link_ops differ from the build ({', '.join(drift[:3])}"
+            f"{', …' if len(drift) > 3 else ''}): run `make artifacts` and commit them"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,10 @@ wrapper), and when anything differs it has ape compile every source again (`ape 
 
 The record is written only after ape succeeded, so a failed build is retried next time.
 
-Usage: ``python tools/contracts_build.py [--root DIR] [--dry-run]``.
+With ``--artifacts`` it then writes the contract types that ship with the package
+(`src/link_ops/contracts/artifacts/`, see :mod:`link_ops.contracts`); ``make artifacts`` runs that.
+
+Usage: ``python tools/contracts_build.py [--root DIR] [--dry-run] [--artifacts]``.
 """
 
 from __future__ import annotations
@@ -142,12 +145,76 @@ def build(root: Path, ape: str = "ape", dry_run: bool = False) -> Plan:
     return todo
 
 
+#: The contract type fields a packaged artifact keeps (source maps are for debuggers, and large).
+ARTIFACT_FIELDS = (
+    "contractName",
+    "sourceId",
+    "abi",
+    "deploymentBytecode",
+    "runtimeBytecode",
+    "methodIdentifiers",
+    "devdoc",
+    "userdoc",
+)
+#: Sources whose contracts are never packaged.
+TEST_ONLY = "contracts/test/"
+PACKAGED = Path("src") / "link_ops" / "contracts" / "artifacts"
+
+
+def artifacts(root: Path) -> dict[str, str]:
+    """File name -> JSON text of every packaged artifact, from the build in `root`'s `.build/`."""
+    manifest = json.loads((root / MANIFEST).read_text("utf-8"))
+    result = {}
+    for name, contract in sorted(manifest.get("contractTypes", {}).items()):
+        if str(contract.get("sourceId", "")).startswith(TEST_ONLY):
+            continue
+        kept = {field: contract[field] for field in ARTIFACT_FIELDS if field in contract}
+        result[f"{name}.json"] = json.dumps(kept, indent=1, sort_keys=True) + "\n"
+    return result
+
+
+def artifact_drift(root: Path) -> list[str]:
+    """What differs between the packaged artifacts and the build: missing, stale or extra files."""
+    expected = artifacts(root)
+    folder = root / PACKAGED
+    present = (
+        {path.name: path.read_text("utf-8") for path in folder.glob("*.json")} if folder.is_dir() else {}
+    )
+    drift = [f"{name} missing" for name in sorted(set(expected) - set(present))]
+    drift += [
+        f"{name} stale" for name in sorted(n for n in expected if n in present and present[n] != expected[n])
+    ]
+    drift += [f"{name} not in the build" for name in sorted(set(present) - set(expected))]
+    return drift
+
+
+def write_artifacts(root: Path) -> int:
+    """Writes the packaged artifacts from the build (removing those of contracts that are gone)."""
+    expected = artifacts(root)
+    folder = root / PACKAGED
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.glob("*.json"):
+        if path.name not in expected:
+            path.unlink()
+    for name, text in expected.items():
+        path = folder / name
+        if not path.is_file() or path.read_text("utf-8") != text:
+            path.write_text(text, "utf-8")
+    return len(expected)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: cwd)")
     parser.add_argument("--dry-run", action="store_true", help="say what would be compiled, compile nothing")
+    parser.add_argument(
+        "--artifacts", action="store_true", help=f"then write the packaged contract types to {PACKAGED}/"
+    )
     args = parser.parse_args(argv)
-    build(args.root.resolve(), ape=shutil.which("ape") or "ape", dry_run=args.dry_run)
+    root = args.root.resolve()
+    build(root, ape=shutil.which("ape") or "ape", dry_run=args.dry_run)
+    if args.artifacts and not args.dry_run:
+        print(f"contracts: {write_artifacts(root)} artifacts in {PACKAGED}/", flush=True)
     return 0
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ape import accounts, chain, project
+from ape import accounts, chain
 from ape.contracts import ContractInstance
 from eth_utils.address import is_address, to_checksum_address
 
+from . import contracts
 from .attest import Message
 from .chains import ChainInfo, chain_by_id, chain_by_key
 from .deployments import ContractRecord, DeploymentRecord, load_record, save_record
@@ -147,25 +148,43 @@ def deploy_bridge_side(
         )
     ordered_signers = sorted((to_checksum_address(s) for s in signers), key=lambda a: int(a, 16))
     start = int(chain.blocks.height)
-    messenger = sender.deploy(project.AttestedMessenger, sender.address, ordered_signers, threshold)
+
+    def new(name: str, *args: Any) -> Any:
+        return sender.deploy(contracts.container(name), *args)
+
+    messenger = new("AttestedMessenger", sender.address, ordered_signers, threshold)
     if info.is_home:
         if lbc is None or cubes is None:
             raise ConfigurationError(f"the home bridge on {info.key} needs the protocol's lbc and cubes")
-        lbc_bridge = sender.deploy(
-            project.LBCBridge, sender.address, lbc.address, messenger.address, home.chain_id, True
+        lbc_bridge = new(
+            "LBCBridge",
+            sender.address,
+            lbc.address,
+            messenger.address,
+            home.chain_id,
+            True,
         )
-        cube_bridge = sender.deploy(project.CubeBridge, sender.address, cubes.address, messenger.address)
+        cube_bridge = new("CubeBridge", sender.address, cubes.address, messenger.address)
         token, collection = lbc, cubes
     else:
-        token = sender.deploy(project.LBCToken, sender.address, remote_cap)
-        lbc_bridge = sender.deploy(
-            project.LBCBridge, sender.address, token.address, messenger.address, home.chain_id, False
+        token = new("LBCToken", sender.address, remote_cap)
+        lbc_bridge = new(
+            "LBCBridge",
+            sender.address,
+            token.address,
+            messenger.address,
+            home.chain_id,
+            False,
         )
         token.grantRole(token.MINTER_ROLE(), lbc_bridge.address, sender=sender)
-        cube_bridge = sender.deploy(
-            project.RemoteCubeBridge, sender.address, messenger.address, home.chain_id, base_uri
+        cube_bridge = new(
+            "RemoteCubeBridge",
+            sender.address,
+            messenger.address,
+            home.chain_id,
+            base_uri,
         )
-        collection = project.RemoteCube.at(cube_bridge.cubes())
+        collection = contracts.at("RemoteCube", cube_bridge.cubes())
     sender_role = messenger.SENDER_ROLE()
     messenger.grantRole(sender_role, lbc_bridge.address, sender=sender)
     messenger.grantRole(sender_role, cube_bridge.address, sender=sender)
@@ -214,16 +233,16 @@ def load_bridge_side(info: ChainInfo, deployments_dir: Path) -> BridgeSide:
             "it with link_ops.bridge.deploy_bridge_side(..., deployments_dir=...)"
         )
     address = {name: rec.contracts[name].address for name in names}
-    messenger = project.AttestedMessenger.at(address[MESSENGER])
-    lbc_bridge = project.LBCBridge.at(address[LBC_BRIDGE])
+    messenger = contracts.at("AttestedMessenger", address[MESSENGER])
+    lbc_bridge = contracts.at("LBCBridge", address[LBC_BRIDGE])
     if info.is_home:
-        cube_bridge = project.CubeBridge.at(address[CUBE_BRIDGE])
-        lbc = project.LBCToken.at(address["LBCToken"])
-        cubes = project.OptimizedCubeManagement.at(address["OptimizedCubeManagement"])
+        cube_bridge = contracts.at("CubeBridge", address[CUBE_BRIDGE])
+        lbc = contracts.at("LBCToken", address["LBCToken"])
+        cubes = contracts.at("OptimizedCubeManagement", address["OptimizedCubeManagement"])
     else:
-        cube_bridge = project.RemoteCubeBridge.at(address[CUBE_BRIDGE])
-        lbc = project.LBCToken.at(address[REMOTE_LBC])
-        cubes = project.RemoteCube.at(cube_bridge.cubes())
+        cube_bridge = contracts.at("RemoteCubeBridge", address[CUBE_BRIDGE])
+        lbc = contracts.at("LBCToken", address[REMOTE_LBC])
+        cubes = contracts.at("RemoteCube", cube_bridge.cubes())
     first = min((e.block_number for e in rec.contracts.values() if e.block_number is not None), default=0)
     return BridgeSide(info, messenger, lbc_bridge, cube_bridge, lbc, cubes, first)
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ape import chain, project
+from ape import chain
 
+from . import contracts
 from .chains import chain_name, is_local_chain
 from .deploy import Protocol, deploy_protocol
 from .exceptions import WrongChainError
@@ -185,7 +186,7 @@ def run_partner_demo(
             health_timeout=5.0,
             report=lambda step, line: progress(f"partner {step}: {line}"),
         )
-    clone = project.PartnerBenefits.at(onboarding.contract_address)
+    clone = contracts.at("PartnerBenefits", onboarding.contract_address)
     name, account = next(iter(demo.owned)), holders[0]
     ids = demo.owned[name]
     progress(f"{name} claims the partner's welcome grant for {len(ids)} cubes")

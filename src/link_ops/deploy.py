@@ -17,7 +17,7 @@ from ape import chain, project
 from ape.contracts import ContractInstance
 from eth_utils.address import is_address, to_checksum_address
 
-from . import layout
+from . import contracts, layout
 from .chains import chain_name, is_local_chain
 from .deployments import (
     ContractRecord,
@@ -190,7 +190,7 @@ def deploy_protocol(
         assert rec is not None  # set above; mypy does not carry the narrowing into closures
         instance = _recorded(rec, name, directory)
         if instance is None:
-            instance = sender.deploy(getattr(project, name), *args)
+            instance = sender.deploy(contracts.container(name), *args)
             track(f"deployed {name} at {instance.address}", chain.provider.get_receipt(instance.txn_hash))
             rec = save(rec.with_contract(name, _contract_record(instance)))
         elif points_to is not None:
@@ -300,9 +300,7 @@ def _recorded(rec: DeploymentRecord, name: str, directory: Path) -> ContractInst
             "contract code there on the connected chain: check --network, or move the record away to "
             "deploy afresh"
         )
-    contract_type = getattr(project, name)
-    instance: ContractInstance = contract_type.at(entry.address)
-    return instance
+    return contracts.at(name, entry.address)
 
 
 def _require_role(contract: ContractInstance, role: bytes, sender: Any, what: str) -> None:

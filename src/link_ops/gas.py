@@ -24,6 +24,7 @@ from eth_account import Account
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from . import contracts
 from .attest import Message, attest
 from .deploy import deploy_protocol
 from .exceptions import LinkOpsError
@@ -145,7 +146,7 @@ def measure_reference(
 
     The seed has no single-cube mint: minting one cube is ``mintBatch(to, 1)``.
     """
-    lbc = deployer.deploy(project.LBCToken, deployer.address, 10**27)
+    lbc = deployer.deploy(contracts.container("LBCToken"), deployer.address, 10**27)
     nft = deployer.deploy(project.SeedCubeNFT, deployer.address)
     mgr = deployer.deploy(project.SeedCubeManagement, deployer.address, nft.address, lbc.address, _RATE)
     nft.grantRole(nft.MINTER_ROLE(), mgr.address, sender=deployer)
@@ -183,7 +184,7 @@ def measure_partner(deployer: Any, holder: Any, say: Progress) -> PartnerGas:
         partner_id = f"bench-{cube_count}".encode().ljust(32, b"\0")
         create[cube_count] = _gas(factory.createPartner(partner_id, terms(), sender=deployer))
         say(f"partner created with {cube_count} cubes")
-    clone = project.PartnerBenefits.at(factory.partnerOf(b"bench-1000".ljust(32, b"\0")))
+    clone = contracts.at("PartnerBenefits", factory.partnerOf(b"bench-1000".ljust(32, b"\0")))
 
     plain = deployer.deploy(
         project.PlainPartnerBenefits,
@@ -281,19 +282,35 @@ def _deploy_bridge_world(deployer: Any) -> _BridgeWorld:
     chain_id = int(chain.chain_id)
     protocol = deploy_protocol(deployer, record=False)
     signers = [to_checksum_address(Account.from_key(key).address) for key in BRIDGE_SIGNER_KEYS]
-    home_messenger = deployer.deploy(project.AttestedMessenger, deployer.address, signers, BRIDGE_THRESHOLD)
-    remote_messenger = deployer.deploy(project.AttestedMessenger, deployer.address, signers, BRIDGE_THRESHOLD)
+    home_messenger = deployer.deploy(
+        contracts.container("AttestedMessenger"), deployer.address, signers, BRIDGE_THRESHOLD
+    )
+    remote_messenger = deployer.deploy(
+        contracts.container("AttestedMessenger"), deployer.address, signers, BRIDGE_THRESHOLD
+    )
     home_lbc, cubes = protocol.lbc, protocol.cubes
     home_lbc_bridge = deployer.deploy(
-        project.LBCBridge, deployer.address, home_lbc.address, home_messenger.address, chain_id, True
+        contracts.container("LBCBridge"),
+        deployer.address,
+        home_lbc.address,
+        home_messenger.address,
+        chain_id,
+        True,
     )
-    cube_bridge = deployer.deploy(project.CubeBridge, deployer.address, cubes.address, home_messenger.address)
-    remote_lbc = deployer.deploy(project.LBCToken, deployer.address, home_lbc.cap())
+    cube_bridge = deployer.deploy(
+        contracts.container("CubeBridge"), deployer.address, cubes.address, home_messenger.address
+    )
+    remote_lbc = deployer.deploy(contracts.container("LBCToken"), deployer.address, home_lbc.cap())
     remote_lbc_bridge = deployer.deploy(
-        project.LBCBridge, deployer.address, remote_lbc.address, remote_messenger.address, chain_id, False
+        contracts.container("LBCBridge"),
+        deployer.address,
+        remote_lbc.address,
+        remote_messenger.address,
+        chain_id,
+        False,
     )
     remote_cube_bridge = deployer.deploy(
-        project.RemoteCubeBridge, deployer.address, remote_messenger.address, chain_id, ""
+        contracts.container("RemoteCubeBridge"), deployer.address, remote_messenger.address, chain_id, ""
     )
     remote_lbc.grantRole(remote_lbc.MINTER_ROLE(), remote_lbc_bridge.address, sender=deployer)
     home_lbc.grantRole(home_lbc.MINTER_ROLE(), deployer.address, sender=deployer)

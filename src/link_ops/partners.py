@@ -23,6 +23,7 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
+from . import contracts
 from .deploy import Protocol
 from .exceptions import ConfigurationError, LinkOpsError
 from .partners_config import PartnerConfig, PartnerConfigError
@@ -199,10 +200,8 @@ def _welcome_token(config: PartnerConfig, protocol: Protocol) -> Any:
         return None
     if config.initial_benefits.is_lbc:
         return protocol.lbc
-    from ape import project
-
     # Any ERC-20: LBCToken's ABI covers balanceOf, allowance and approve (no explorer needed offline).
-    return project.LBCToken.at(config.initial_benefits.token)
+    return contracts.at("LBCToken", config.initial_benefits.token)
 
 
 def _ensure_allowance(token: Any, sender: Any, spender: str, amount: int, say: Reporter) -> int:
@@ -219,9 +218,7 @@ def _ensure_allowance(token: Any, sender: Any, spender: str, amount: int, say: R
 
 
 def _check_terms(config: PartnerConfig, protocol: Protocol, address: str, partner: str, token: Any) -> None:
-    from ape import project
-
-    clone = project.PartnerBenefits.at(address)
+    clone = contracts.at("PartnerBenefits", address)
     expected = {
         "partner": partner,
         "welcome token": token.address if token is not None else _ZERO,
