@@ -1,0 +1,119 @@
+"""link_ops as other tools use it: the built wheel, installed apart from this checkout, driven from a folder
+that is another ape project (no contracts of its own), and read by a plain web3.py client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from _ape import ROOT
+
+# Runs in the other project's folder, with only the installed wheel to find link_ops in.
+CLIENT = """
+import sys
+from pathlib import Path
+
+import link_ops
+from ape import accounts, chain, networks
+from web3 import HTTPProvider, Web3
+
+from link_ops import contracts
+from link_ops.deploy import deploy_protocol, load_protocol
+
+installed = Path(sys.argv[1]).resolve()
+assert Path(link_ops.__file__).resolve().is_relative_to(installed), link_ops.__file__
+
+with networks.parse_network_choice("polygon:local:foundry"):
+    admin, holder = accounts.test_accounts[0], accounts.test_accounts[1]
+    records = Path("records")
+    deployed = deploy_protocol(admin, deployments_dir=records)
+    deployed.cubes.mintBatch(holder, 2, 3, sender=admin)
+    chain.mine(timestamp=chain.pending_timestamp + 1_000)
+    deployed.cubes.batchClaimRewards([1, 2, 3], sender=holder)
+    paid = int(deployed.lbc.balanceOf(holder))
+    assert paid > 0
+
+    again = load_protocol(deployments_dir=records)
+    assert again.cubes.address == deployed.cubes.address and again.lbc.address == deployed.lbc.address
+
+    web3 = Web3(HTTPProvider(chain.provider.uri))
+    cubes = web3.eth.contract(address=deployed.cubes.address, abi=contracts.abi("OptimizedCubeManagement"))
+    assert cubes.functions.ownerOf(2).call() == holder.address
+    lbc = web3.eth.contract(address=deployed.lbc.address, abi=contracts.abi("LBCToken"))
+    assert lbc.functions.balanceOf(holder.address).call() == paid
+    print(f"claimed {paid} wei; ownerOf(2) read by web3.py")
+"""
+
+OTHER_PROJECT_CONFIG = """\
+name: another-tool
+default_ecosystem: polygon
+polygon:
+  default_network: local
+  local:
+    default_provider: foundry
+foundry:
+  host: auto
+"""
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [built] = out.glob("link_ops-*.whl")
+    return built
+
+
+def test_wheel__carries_every_packaged_contract_type(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    packaged = {Path(n).name for n in names if n.startswith("link_ops/contracts/artifacts/")}
+    expected = {p.name for p in (ROOT / "src/link_ops/contracts/artifacts").glob("*.json")}
+    assert packaged == expected and "OptimizedCubeManagement.json" in packaged
+
+
+def test_installed_wheel__another_project_deploys_mints_claims_reloads_and_web3_reads(wheel, tmp_path):
+    site = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    other = tmp_path / "another-tool"
+    other.mkdir()
+    (other / "ape-config.yaml").write_text(OTHER_PROJECT_CONFIG)
+    (other / "client.py").write_text(CLIENT)
+    # The wheel first on the path: the checkout's editable install comes after it.
+    env = {**os.environ, "PYTHONPATH": str(site), "APE_DATA_FOLDER": str(tmp_path / "ape-data")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # anvil
+    done = subprocess.run(
+        [sys.executable, "client.py", str(site)],
+        cwd=other,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ownerOf(2) read by web3.py" in done.stdout
+    assert (other / "records" / "31337.json").is_file()
