@@ -58,8 +58,8 @@ $(ANVIL): | $(NODE_STAMP) $(VENV_STAMP)
 	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n1)" $@
 	$@ --version >/dev/null
 
-# ape rebuilds a contract only when its own file changed; tools/contracts_build.py also rebuilds every
-# contract that imports a changed file (and everything when the compiler settings or versions changed).
+# ape rebuilds a contract only when its own file changed; tools/contracts_build.py rebuilds every contract
+# when any source, the compiler settings or the versions changed, so the bytes are always a clean build's.
 compile: setup
 	python tools/contracts_build.py
 

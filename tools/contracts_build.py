@@ -25,7 +25,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +32,8 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 RECORD = Path(".build") / "link-ops-sources.json"
 MANIFEST = Path(".build") / "__local__.json"
@@ -45,13 +46,10 @@ def _digest(data: bytes) -> str:
 
 
 def contracts_folder(root: Path) -> Path:
-    """`contracts_folder` from ape-config.yaml (a plain `key: value` line), else `contracts`."""
+    """`contracts_folder` of ape-config.yaml (ape's default, `contracts`, when it names none)."""
     config = root / "ape-config.yaml"
-    if config.is_file():
-        match = re.search(r"^contracts_folder:\s*(\S+)\s*$", config.read_text("utf-8"), re.MULTILINE)
-        if match:
-            return root / match.group(1).strip("\"'")
-    return root / "contracts"
+    settings = yaml.safe_load(config.read_text("utf-8")) if config.is_file() else None
+    return root / str((settings or {}).get("contracts_folder", "contracts"))
 
 
 def read_sources(root: Path) -> dict[str, str]:
@@ -97,7 +95,7 @@ def plan(root: Path, sources: Mapping[str, str] | None = None) -> Plan:
     except (OSError, ValueError, KeyError, TypeError):
         return Plan(True, (), f"no readable {RECORD}")
     if recorded_settings != settings_digest(root):
-        return Plan(True, (), f"{', '.join(SETTINGS_FILES)} changed")
+        return Plan(True, (), f"the build settings changed (one of {', '.join(SETTINGS_FILES)})")
     now = {source_id: _digest(text.encode("utf-8")) for source_id, text in sources.items()}
     changed = {s for s in now if recorded.get(s) != now[s]} | {s for s in recorded if s not in now}
     if not changed:
@@ -177,12 +175,10 @@ def artifact_drift(root: Path) -> list[str]:
     """What differs between the packaged artifacts and the build: missing, stale or extra files."""
     expected = artifacts(root)
     folder = root / PACKAGED
-    present = (
-        {path.name: path.read_text("utf-8") for path in folder.glob("*.json")} if folder.is_dir() else {}
-    )
+    present = {path.name: path.read_text("utf-8") for path in folder.glob("*.json")}
     drift = [f"{name} missing" for name in sorted(set(expected) - set(present))]
     drift += [
-        f"{name} stale" for name in sorted(n for n in expected if n in present and present[n] != expected[n])
+        f"{name} stale" for name in sorted(set(expected) & set(present)) if present[name] != expected[name]
     ]
     drift += [f"{name} not in the build" for name in sorted(set(present) - set(expected))]
     return drift
@@ -204,7 +200,10 @@ def write_artifacts(root: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(
+        description="Compile every contract again when any source or build setting changed since the last "
+        "successful build; nothing when none did."
+    )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="project root (default: cwd)")
     parser.add_argument("--dry-run", action="store_true", help="say what would be compiled, compile nothing")
     parser.add_argument(

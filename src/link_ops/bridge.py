@@ -149,27 +149,26 @@ def deploy_bridge_side(
     ordered_signers = sorted((to_checksum_address(s) for s in signers), key=lambda a: int(a, 16))
     start = int(chain.blocks.height)
 
-    def new(name: str, *args: Any) -> Any:
-        return sender.deploy(contracts.container(name), *args)
-
-    messenger = new("AttestedMessenger", sender.address, ordered_signers, threshold)
+    messenger = contracts.deploy("AttestedMessenger", sender, sender.address, ordered_signers, threshold)
     if info.is_home:
         if lbc is None or cubes is None:
             raise ConfigurationError(f"the home bridge on {info.key} needs the protocol's lbc and cubes")
-        lbc_bridge = new(
+        lbc_bridge = contracts.deploy(
             "LBCBridge",
+            sender,
             sender.address,
             lbc.address,
             messenger.address,
             home.chain_id,
             True,
         )
-        cube_bridge = new("CubeBridge", sender.address, cubes.address, messenger.address)
+        cube_bridge = contracts.deploy("CubeBridge", sender, sender.address, cubes.address, messenger.address)
         token, collection = lbc, cubes
     else:
-        token = new("LBCToken", sender.address, remote_cap)
-        lbc_bridge = new(
+        token = contracts.deploy("LBCToken", sender, sender.address, remote_cap)
+        lbc_bridge = contracts.deploy(
             "LBCBridge",
+            sender,
             sender.address,
             token.address,
             messenger.address,
@@ -177,8 +176,9 @@ def deploy_bridge_side(
             False,
         )
         token.grantRole(token.MINTER_ROLE(), lbc_bridge.address, sender=sender)
-        cube_bridge = new(
+        cube_bridge = contracts.deploy(
             "RemoteCubeBridge",
+            sender,
             sender.address,
             messenger.address,
             home.chain_id,

@@ -190,7 +190,7 @@ def deploy_protocol(
         assert rec is not None  # set above; mypy does not carry the narrowing into closures
         instance = _recorded(rec, name, directory)
         if instance is None:
-            instance = sender.deploy(contracts.container(name), *args)
+            instance = contracts.deploy(name, sender, *args)
             track(f"deployed {name} at {instance.address}", chain.provider.get_receipt(instance.txn_hash))
             rec = save(rec.with_contract(name, _contract_record(instance)))
         elif points_to is not None:

@@ -146,7 +146,7 @@ def measure_reference(
 
     The seed has no single-cube mint: minting one cube is ``mintBatch(to, 1)``.
     """
-    lbc = deployer.deploy(contracts.container("LBCToken"), deployer.address, 10**27)
+    lbc = contracts.deploy("LBCToken", deployer, deployer.address, 10**27)
     nft = deployer.deploy(project.SeedCubeNFT, deployer.address)
     mgr = deployer.deploy(project.SeedCubeManagement, deployer.address, nft.address, lbc.address, _RATE)
     nft.grantRole(nft.MINTER_ROLE(), mgr.address, sender=deployer)
@@ -282,35 +282,37 @@ def _deploy_bridge_world(deployer: Any) -> _BridgeWorld:
     chain_id = int(chain.chain_id)
     protocol = deploy_protocol(deployer, record=False)
     signers = [to_checksum_address(Account.from_key(key).address) for key in BRIDGE_SIGNER_KEYS]
-    home_messenger = deployer.deploy(
-        contracts.container("AttestedMessenger"), deployer.address, signers, BRIDGE_THRESHOLD
+    home_messenger = contracts.deploy(
+        "AttestedMessenger", deployer, deployer.address, signers, BRIDGE_THRESHOLD
     )
-    remote_messenger = deployer.deploy(
-        contracts.container("AttestedMessenger"), deployer.address, signers, BRIDGE_THRESHOLD
+    remote_messenger = contracts.deploy(
+        "AttestedMessenger", deployer, deployer.address, signers, BRIDGE_THRESHOLD
     )
     home_lbc, cubes = protocol.lbc, protocol.cubes
-    home_lbc_bridge = deployer.deploy(
-        contracts.container("LBCBridge"),
+    home_lbc_bridge = contracts.deploy(
+        "LBCBridge",
+        deployer,
         deployer.address,
         home_lbc.address,
         home_messenger.address,
         chain_id,
         True,
     )
-    cube_bridge = deployer.deploy(
-        contracts.container("CubeBridge"), deployer.address, cubes.address, home_messenger.address
+    cube_bridge = contracts.deploy(
+        "CubeBridge", deployer, deployer.address, cubes.address, home_messenger.address
     )
-    remote_lbc = deployer.deploy(contracts.container("LBCToken"), deployer.address, home_lbc.cap())
-    remote_lbc_bridge = deployer.deploy(
-        contracts.container("LBCBridge"),
+    remote_lbc = contracts.deploy("LBCToken", deployer, deployer.address, home_lbc.cap())
+    remote_lbc_bridge = contracts.deploy(
+        "LBCBridge",
+        deployer,
         deployer.address,
         remote_lbc.address,
         remote_messenger.address,
         chain_id,
         False,
     )
-    remote_cube_bridge = deployer.deploy(
-        contracts.container("RemoteCubeBridge"), deployer.address, remote_messenger.address, chain_id, ""
+    remote_cube_bridge = contracts.deploy(
+        "RemoteCubeBridge", deployer, deployer.address, remote_messenger.address, chain_id, ""
     )
     remote_lbc.grantRole(remote_lbc.MINTER_ROLE(), remote_lbc_bridge.address, sender=deployer)
     home_lbc.grantRole(home_lbc.MINTER_ROLE(), deployer.address, sender=deployer)

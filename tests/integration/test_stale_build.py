@@ -5,17 +5,17 @@ both edits gives back every contract's original bytecode."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from _build import ROOT, contracts_build
 
-#: What `make compile` reads besides the toolchain, which is linked from this checkout.
+#: What `make compile` and the suite's start read, besides the toolchain, which is linked from this checkout.
 COPIED = (
     "Makefile",
     "ape-config.yaml",
@@ -25,6 +25,10 @@ COPIED = (
     "requirements.lock",
     "contracts",
     "tools",
+    # what `ape test` checks before it starts
+    "tests/conftest.py",
+    "tests/_build.py",
+    "src/link_ops/contracts/artifacts",
 )
 LINKED = (".venv", "node_modules", ".solcx")
 LIBRARY = "contracts/libraries/CubeNode.sol"
@@ -48,10 +52,6 @@ def make_compile(root: Path) -> str:
     return output
 
 
-def fingerprint(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()[:12]
-
-
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory) -> Path:
     """A copy of the project, built clean, that shares this checkout's toolchain."""
@@ -61,6 +61,7 @@ def scratch(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("project")
     for name in COPIED:
         source = ROOT / name
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(".cache"))
         else:
@@ -87,7 +88,7 @@ def all_bytecode(root: Path) -> dict[str, str]:
     }
 
 
-def test_make_compile__library_constant_and_clone_edited__rebuilds_their_importers_then_undone_restores_all(
+def test_make_compile__library_constant_and_clone_edited__changes_their_importers_then_undone_restores_all(
     scratch,
 ):
     original = all_bytecode(scratch)
@@ -110,7 +111,7 @@ def test_make_compile__library_constant_and_clone_edited__rebuilds_their_importe
 
     assert "contracts: compiling every source (changed: " + ", ".join([LIBRARY, CLONE]) + ")" in output
     edited = all_bytecode(scratch)
-    changed = {name for name in original if fingerprint(original[name]) != fingerprint(edited[name])}
+    changed = {name for name in original if original[name] != edited[name]}
     # CubeNode itself: its metadata hash (its source changed); the rest: their code.
     assert changed == {"CubeNode", "OptimizedCubeManagement", "PartnerBenefits", "PartnerFactory"}
     # The factory deploys the new clone implementation, not yesterday's.
@@ -123,3 +124,49 @@ def test_make_compile__library_constant_and_clone_edited__rebuilds_their_importe
     make_compile(scratch)
     # Byte for byte the build before the edits, metadata hashes included.
     assert all_bytecode(scratch) == original
+
+
+def ape_test_probe(root: Path) -> subprocess.CompletedProcess[str]:
+    """`ape test` of one empty test in `root`, which starts with the project's own tests/conftest.py."""
+    (root / "tests" / "test_probe.py").write_text("def test_probe():\n    pass\n")
+    env = {**os.environ, "NO_COLOR": "1", "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("ape")), "test", "tests/test_probe.py", "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+
+
+def refusal(root: Path, path: Path, edit: str, replacement: str) -> str:
+    """What `ape test` says when it refuses to start with `edit` in `path` replaced (restored after)."""
+    text = path.read_text()
+    assert edit in text
+    path.write_text(text.replace(edit, replacement, 1))
+    try:
+        result = ape_test_probe(root)
+    finally:
+        path.write_text(text)
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, output
+    assert "passed" not in output  # nothing ran
+    return output
+
+
+def test_ape_test__after_an_edit_without_make_compile__refuses_to_start_and_says_to_run_it(scratch):
+    source = scratch / "contracts" / "LBCToken.sol"
+    output = refusal(scratch, source, "contract LBCToken", "// edited\ncontract LBCToken")
+    assert "contracts changed since the last `make compile` (contracts/LBCToken.sol)" in output
+    assert "run `make compile` (or `make test`) first" in output
+
+
+def test_ape_test__packaged_contract_types_differ_from_the_build__refuses_to_start_and_says_to_refresh(
+    scratch,
+):
+    artifact = scratch / contracts_build.PACKAGED / "LBCToken.json"
+    output = refusal(scratch, artifact, '"LBCToken"', '"Yesterday"')
+    assert "packaged in link_ops differ from the build (LBCToken.json stale)" in output
+    assert "run `make artifacts` and commit them" in output
+    assert ape_test_probe(scratch).returncode == pytest.ExitCode.OK

@@ -1,22 +1,17 @@
-"""`link_ops.contracts`: the compiled contracts that ship inside the package, equal to the build."""
+"""`link_ops.contracts`: the compiled contracts that ship inside the package. (That they equal the build
+is checked before the suite starts, by tests/conftest.py; tests/integration/test_stale_build.py shows the
+refusal.)"""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from _build import ROOT, contracts_build
+from _build import contracts_build
 from web3 import Web3
 
 from link_ops import contracts
 from link_ops.contracts import UnknownContractError
-
-
-def test_packaged_artifacts__equal_a_clean_build_of_the_sources():
-    drift = contracts_build.artifact_drift(ROOT)
-    assert not drift, (
-        f"src/link_ops/contracts/artifacts differ from the build ({drift}): run `make artifacts`"
-    )
 
 
 def test_artifact_drift__a_stale_missing_or_extra_file__is_reported(tmp_path):

@@ -156,21 +156,19 @@ def bare_isolation_uses(files: list[Path]) -> list[str]:
     """`file:line` of every call of an `isolate` method (ape's swallowing context manager), found both as
     text (what `grep -rn` would show, comments and docstrings included) and as calls in the syntax tree
     (however the chain object is named)."""
-    found: set[str] = set()
+    found: set[tuple[str, int]] = set()
     for path in files:
         text = path.read_text("utf-8")
-        where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-        for number, line in enumerate(text.splitlines(), start=1):
-            if BARE_USE in line:
-                found.add(f"{where}:{number}")
-        for node in ast.walk(ast.parse(text, filename=str(path))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "isolate"
-            ):
-                found.add(f"{where}:{node.lineno}")
-    return sorted(found, key=lambda entry: (entry.rsplit(":", 1)[0], int(entry.rsplit(":", 1)[1])))
+        where = str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        found.update((where, number) for number, line in enumerate(text.splitlines(), 1) if BARE_USE in line)
+        found.update(
+            (where, node.lineno)
+            for node in ast.walk(ast.parse(text, filename=str(path)))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "isolate"
+        )
+    return [f"{where}:{number}" for where, number in sorted(found)]
 
 
 def test_guard__no_module_outside_the_helper_uses_apes_isolate():

@@ -6,7 +6,7 @@ bytecode, NatSpec) of every contract under ``contracts/`` except ``contracts/tes
 writes them from a clean build and a test fails when they drift from the sources.
 
 - :func:`abi` for web3.py or ethers users: a JSON-ready list, no ape needed;
-- :func:`contract_type`, :func:`container` and :func:`at` for ape users.
+- :func:`contract_type`, :func:`container`, :func:`deploy` and :func:`at` for ape users.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def abi(name: str) -> list[dict[str, Any]]:
     return [dict(entry) for entry in _artifact(name)["abi"]]
 
 
+@cache
 def contract_type(name: str) -> ContractType:
-    """ape's ``ContractType`` of `name`: ABI, bytecode and NatSpec."""
+    """ape's ``ContractType`` of `name`: ABI, bytecode and NatSpec (parsed once per process)."""
     from ethpm_types import ContractType
 
     return ContractType.model_validate(_artifact(name))
@@ -65,6 +66,12 @@ def container(name: str) -> ContractContainer:
     from ape.contracts import ContractContainer
 
     return ContractContainer(contract_type(name))
+
+
+def deploy(name: str, sender: Any, *args: Any, **kwargs: Any) -> ContractInstance:
+    """Deploys contract `name` from ape account `sender` with constructor `args` (and transaction `kwargs`)."""
+    instance: ContractInstance = sender.deploy(container(name), *args, **kwargs)
+    return instance
 
 
 def at(name: str, address: str) -> ContractInstance:

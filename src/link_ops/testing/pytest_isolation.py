@@ -13,7 +13,7 @@ Load it with ``pytest_plugins = ["link_ops.testing.pytest_isolation"]`` in a con
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -22,12 +22,12 @@ _START = pytest.StashKey[tuple[Any, int]]()
 
 
 @pytest.fixture(autouse=True)
-def _chain_comes_back(request: pytest.FixtureRequest, chain: Any) -> Iterator[None]:
-    """Records (provider, height) after every wider fixture and ape's function snapshot are in place."""
+def _chain_comes_back(request: pytest.FixtureRequest, chain: Any) -> None:
+    """Records (provider, height) after every wider fixture and ape's function snapshot are in place; the
+    teardown hook below compares."""
     # ape's function isolation fixture, requested by name so that its snapshot is taken first.
     request.getfixturevalue("_function_isolation")
     request.node.stash[_START] = (chain.provider, int(chain.blocks.height))
-    yield
 
 
 @pytest.hookimpl(wrapper=True)
