@@ -14,11 +14,13 @@ import click
 from ape import accounts, project
 from rich.table import Table
 
-from link_ops.bridge import CrossChainBridge, connections_from_env, load_bridge_side
-from link_ops.chains import chain_by_key
-from link_ops.console import make_console
-from link_ops.deployments import deployments_directory
+from link_ops.bridge.client import CrossChainBridge
+from link_ops.bridge.connections import connections_from_env
+from link_ops.bridge.deploy import load_bridge_side
+from link_ops.cli.console import make_console
 from link_ops.exceptions import LinkOpsError
+from link_ops.model.chains import chain_by_key
+from link_ops.protocol.records import deployments_directory
 
 
 def _amount(asset: str, text: str) -> int | list[int]:

@@ -9,12 +9,12 @@ from ape import accounts, project
 from ape.cli import network_option
 from rich.table import Table
 
-from link_ops.bridge_demo import run_bridge_demo
-from link_ops.cli import RpcCheckedCommand
-from link_ops.console import make_console
-from link_ops.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo, run_partner_demo
+from link_ops.cli.console import make_console
+from link_ops.cli.network import RpcCheckedCommand
 from link_ops.exceptions import LinkOpsError
-from link_ops.partners_config import EXAMPLE_CONFIG
+from link_ops.model.partner_config import EXAMPLE_CONFIG
+from link_ops.testing.bridge_demo import run_bridge_demo
+from link_ops.testing.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo, run_partner_demo
 
 
 @click.command(cls=RpcCheckedCommand)

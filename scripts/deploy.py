@@ -14,12 +14,12 @@ from ape import accounts, chain
 from ape.cli import account_option, network_option
 from rich.table import Table
 
-from link_ops.chains import chain_name, is_local_chain
-from link_ops.cli import RpcCheckedCommand
-from link_ops.console import make_console
-from link_ops.deploy import deploy_protocol
+from link_ops.cli.console import make_console
+from link_ops.cli.network import RpcCheckedCommand
 from link_ops.exceptions import LinkOpsError
-from link_ops.fork import rpc_gas_price
+from link_ops.model.chains import chain_name, is_local_chain
+from link_ops.protocol.deploy import deploy_protocol
+from link_ops.testing.standin import rpc_gas_price
 
 
 @click.command(cls=RpcCheckedCommand)

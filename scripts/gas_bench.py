@@ -24,28 +24,31 @@ from ape.logging import LogLevel, logger
 from rich.console import Console
 from rich.table import Table
 
-from link_ops.console import make_console
+from link_ops.cli.console import make_console
 from link_ops.exceptions import LinkOpsError
-from link_ops.fork import fork_target, open_fork_session
-from link_ops.gas import DEFAULT_BATCH_SIZES, run_benchmark
-from link_ops.gas_report import (
+from link_ops.fork import fork_target
+from link_ops.gas.bench import DEFAULT_BATCH_SIZES, run_benchmark
+from link_ops.gas.models import (
     BLOCK_GAS_LIMIT,
     BRIDGE_LEGS,
     DEFAULT_GAS_PRICE_GWEI,
     DEFAULT_POL_USD,
+    Prices,
+    format_cost,
+    format_gas,
+)
+from link_ops.gas.render import write_reports
+from link_ops.gas.report import GasReport
+from link_ops.gas.snapshot import (
     SNAPSHOT_FILE,
     SNAPSHOT_TOLERANCE,
     Change,
     Finding,
-    GasReport,
-    Prices,
     compare_snapshot,
-    format_cost,
-    format_gas,
     read_snapshot,
-    write_reports,
     write_snapshot,
 )
+from link_ops.testing.standin import open_fork_session
 
 FORK_NETWORK = "polygon:mainnet-fork:foundry"
 LOCAL_NETWORK = "polygon:local:foundry"

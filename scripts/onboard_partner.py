@@ -16,12 +16,13 @@ from ape.cli import account_option, network_option
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from link_ops.chains import chain_name, is_local_chain
-from link_ops.cli import RpcCheckedCommand
-from link_ops.console import make_console
-from link_ops.deploy import deploy_protocol, load_protocol
+from link_ops.cli.console import make_console
+from link_ops.cli.network import RpcCheckedCommand
 from link_ops.exceptions import LinkOpsError
-from link_ops.partners import STEPS, PartnerConfig, onboard_new_partner
+from link_ops.model.chains import chain_name, is_local_chain
+from link_ops.model.partner_config import PartnerConfig
+from link_ops.partners.onboarding import STEPS, onboard_new_partner
+from link_ops.protocol.deploy import deploy_protocol, load_protocol
 from link_ops.store import OpsStore
 
 

@@ -15,12 +15,13 @@ from ape import accounts, project
 from rich.live import Live
 from rich.table import Table
 
-from link_ops.bridge import connections_from_env, load_bridge_side
-from link_ops.chains import chain_by_key
-from link_ops.console import make_console
-from link_ops.deployments import deployments_directory
+from link_ops.bridge.connections import connections_from_env
+from link_ops.bridge.deploy import load_bridge_side
+from link_ops.bridge.relayer import Relayer, RoundReport
+from link_ops.cli.console import make_console
 from link_ops.exceptions import ConfigurationError, LinkOpsError
-from link_ops.relayer import Relayer, RoundReport
+from link_ops.model.chains import chain_by_key
+from link_ops.protocol.records import deployments_directory
 from link_ops.store import OpsStore
 
 SIGNER_KEYS_ENV = "LINK_OPS_SIGNER_KEYS"
@@ -30,9 +31,9 @@ def _status(relayer: Relayer, store: OpsStore, report: RoundReport, rounds: int)
     table = Table(title=f"relayer: round {rounds}")
     for col in ("chain", "head", "next block to read", "pending to it", "delivered to it"):
         table.add_column(col, justify="left" if col == "chain" else "right")
-    messages = store.list_messages()
+    messages = store.relayer.list_messages()
     for side in relayer.sides.values():
-        cursor = store.relayer_cursor(side.chain.chain_id, str(side.messenger.address))
+        cursor = store.relayer.relayer_cursor(side.chain.chain_id, str(side.messenger.address))
         to_it = [m for m in messages if m.dst_chain_id == side.chain.chain_id]
         table.add_row(
             side.chain.name,

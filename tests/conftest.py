@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 from _build import ROOT, contracts_build
 
-from link_ops.deploy import DEFAULT_TIER_RATES, Protocol, deploy_protocol
+from link_ops.protocol.deploy import DEFAULT_TIER_RATES, Protocol, deploy_protocol
 
 # `fork_session` and the upstream of `--network polygon:mainnet-fork:foundry` (see tests/fork/); an error
 # for any test whose chain changes outlive it (ape's own isolation fails quietly).
-pytest_plugins = ["link_ops.pytest_fork", "link_ops.testing.pytest_isolation"]
+pytest_plugins = ["link_ops.testing.pytest_fork", "link_ops.testing.pytest_isolation"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

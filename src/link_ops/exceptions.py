@@ -46,7 +46,7 @@ class UnsupportedChainError(ConfigurationError):
     @property
     def hint(self) -> str:
         if not self.supported:
-            return "use a chain link-ops knows (see link_ops.chains.CHAINS)"
+            return "use a chain link-ops knows (see link_ops.model.chains.CHAINS)"
         return f"use one of: {', '.join(self.supported)}"
 
 

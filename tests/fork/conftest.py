@@ -15,8 +15,8 @@ import pytest
 import requests
 from eth_utils import keccak
 
-from link_ops.deploy import Protocol, load_protocol
 from link_ops.exceptions import DeploymentRecordError
+from link_ops.protocol.deploy import Protocol, load_protocol
 
 # The views whose upstream answers the suite compares before and after (selector, what it reads).
 _VIEWS = {

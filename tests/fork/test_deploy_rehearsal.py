@@ -8,7 +8,7 @@ from pathlib import Path
 
 from _ape import run_ape
 
-from link_ops.chains import chain_name
+from link_ops.model.chains import chain_name
 
 NEW_ADMIN = "0x000000000000000000000000000000000000bEEF"
 

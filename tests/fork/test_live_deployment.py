@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from link_ops.deploy import DEFAULT_TIER_RATES
+from link_ops.protocol.deploy import DEFAULT_TIER_RATES
 
 
 def test_every_recorded_contract_has_code_on_the_fork(live, chain):

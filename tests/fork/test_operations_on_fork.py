@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 from _errors import reverts
 
-from link_ops.gas_report import GOAL_MARGINAL_PER_CUBE
-from link_ops.localhealth import serve_health
-from link_ops.partners import PartnerConfig, onboard_new_partner
+from link_ops.gas.models import GOAL_MARGINAL_PER_CUBE
+from link_ops.model.partner_config import PartnerConfig
+from link_ops.partners.onboarding import onboard_new_partner
 from link_ops.store import OpsStore
+from link_ops.testing.health import serve_health
 
 DAY = 86_400
 
@@ -93,7 +94,7 @@ def test_a_partner_onboards_against_the_live_factory(live, admin, holder, chain,
             }
         )
         result = onboard_new_partner(config, live, admin, store=store)
-        recorded = store.get_partner("fork-rehearsal-cafe", chain.chain_id)
+        recorded = store.partners.get_partner("fork-rehearsal-cafe", chain.chain_id)
         assert recorded is not None and recorded.status == "active"
 
     from ape import project

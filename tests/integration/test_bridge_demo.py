@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from link_ops.bridge_demo import run_bridge_demo
+from link_ops.testing.bridge_demo import run_bridge_demo
 
 
 def test_bridge_demo__moves_lbc_and_a_cube_out_and_back_and_everything_adds_up(accounts):

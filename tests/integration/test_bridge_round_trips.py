@@ -11,20 +11,15 @@ from _errors import reverts
 from ape import chain
 from eth_account import Account
 
-from link_ops.attest import Message, attest, digest
-from link_ops.bridge import (
-    BridgeSide,
-    CrossChainBridge,
-    UnsupportedAssetError,
-    UnsupportedRouteError,
-    deploy_bridges,
-)
-from link_ops.chains import chain_by_key
-from link_ops.deploy import Protocol, deploy_protocol
+from link_ops.bridge.client import CrossChainBridge, UnsupportedAssetError
+from link_ops.bridge.deploy import BridgeSide, UnsupportedRouteError, deploy_bridges
+from link_ops.bridge.relayer import Relayer
 from link_ops.exceptions import ConfigurationError, UnsupportedChainError
-from link_ops.multichain import LocalChains
-from link_ops.relayer import Relayer
+from link_ops.model.attest import Message, attest, digest
+from link_ops.model.chains import chain_by_key
+from link_ops.protocol.deploy import Protocol, deploy_protocol
 from link_ops.store import OpsStore
+from link_ops.testing.localchains import LocalChains
 
 LBC = 10**18
 DAY = 86_400
@@ -72,7 +67,7 @@ def store(world, tmp_path) -> Iterator[OpsStore]:
         for side in (world.home, world.remote):
             with world.chains.on(side.chain.key):
                 height = int(chain.blocks.height)
-            ops.reset_relayer_cursor(side.chain.chain_id, str(side.messenger.address), height + 1)
+            ops.relayer.reset_relayer_cursor(side.chain.chain_id, str(side.messenger.address), height + 1)
         yield ops
 
 
@@ -194,7 +189,7 @@ def test_a_relayer_killed_anywhere_and_restarted_executes_each_message_exactly_o
     again = restarted.poll()
 
     assert balances(world, carol)[1] == remote_before + 2 * LBC  # each executed once, none twice
-    done = {m.message_id: m for m in store.list_messages()}
+    done = {m.message_id: m for m in store.relayer.list_messages()}
     assert all(done[r.message_id].status == "delivered" for r in sent)
     # Killed before delivering, the restart delivers both; killed after the first delivery (before it was
     # marked), the restart finds that one executed and delivers the other.

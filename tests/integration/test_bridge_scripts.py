@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import ape
 from _ape import APE, ROOT, error_lines, output_of, run_ape
 
-from link_ops.bridge import BridgeSide, CrossChainBridge, deploy_bridges
-from link_ops.chains import chain_by_key
-from link_ops.deploy import deploy_protocol
-from link_ops.deployments import DEPLOYMENTS_DIR_ENV
-from link_ops.multichain import LocalChains
+from link_ops.bridge.client import CrossChainBridge
+from link_ops.bridge.deploy import BridgeSide, deploy_bridges
+from link_ops.model.chains import chain_by_key
+from link_ops.protocol.deploy import deploy_protocol
+from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
+from link_ops.testing.localchains import LocalChains
 
 LBC = 10**18
 POLYGON, ETHEREUM = chain_by_key("polygon"), chain_by_key("ethereum")

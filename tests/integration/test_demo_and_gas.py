@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from _ape import error_lines, output_of, run_ape
 
-from link_ops.demo import DEMO_HOLDINGS, run_demo, run_partner_demo
-from link_ops.gas import BRIDGE_CUBE_BATCHES, BRIDGE_SIGNER_KEYS, BRIDGE_THRESHOLD, run_benchmark
-from link_ops.gas_report import (
+from link_ops.gas.bench import run_benchmark
+from link_ops.gas.bridge import BRIDGE_CUBE_BATCHES, BRIDGE_SIGNER_KEYS, BRIDGE_THRESHOLD
+from link_ops.gas.models import (
     BRIDGE_DELIVERIES,
     BRIDGE_LEGS,
     GOAL_MARGINAL_PER_CUBE,
@@ -19,14 +19,13 @@ from link_ops.gas_report import (
     GOAL_WELCOME_PER_CUBE,
     REPLAY_GUARD_GAS,
     SIGNATURE_FLOOR_GAS,
-    GasReport,
     Prices,
-    Snapshot,
-    render_markdown,
-    write_reports,
-    write_snapshot,
 )
-from link_ops.partners_config import EXAMPLE_CONFIG
+from link_ops.gas.render import render_markdown, write_reports
+from link_ops.gas.report import GasReport
+from link_ops.gas.snapshot import Snapshot, write_snapshot
+from link_ops.model.partner_config import EXAMPLE_CONFIG
+from link_ops.testing.demo import DEMO_HOLDINGS, run_demo, run_partner_demo
 
 #: Small enough for two cores; three sizes still show the fit.
 SMALL_SIZES = (1, 5, 20)

@@ -6,20 +6,20 @@ import json
 
 import pytest
 
-from link_ops.deploy import DEFAULT_LBC_CAP, DEFAULT_TIER_RATES, deploy_protocol, load_protocol
-from link_ops.deployments import (
-    DEPLOYMENTS_DIR_ENV,
-    DeploymentRecord,
-    deployments_directory,
-    load_record,
-    save_record,
-)
 from link_ops.exceptions import (
     ConfigurationError,
     DeploymentRecordError,
     MissingAccountError,
     RecordedContractMissingError,
     WrongChainError,
+)
+from link_ops.protocol.deploy import DEFAULT_LBC_CAP, DEFAULT_TIER_RATES, deploy_protocol, load_protocol
+from link_ops.protocol.records import (
+    DEPLOYMENTS_DIR_ENV,
+    DeploymentRecord,
+    deployments_directory,
+    load_record,
+    save_record,
 )
 
 
@@ -209,7 +209,7 @@ def test_deploy__record_from_another_network_with_same_chain_id__refuses(admin, 
     data["genesis_hash"] = "0x" + "22" * 32
     path.write_text(json.dumps(data))
     before = path.read_text()
-    monkeypatch.setattr("link_ops.deploy.is_local_chain", lambda _chain_id: False)
+    monkeypatch.setattr("link_ops.protocol.deploy.is_local_chain", lambda _chain_id: False)
     with pytest.raises(WrongChainError, match="another network under the same chain id"):
         deploy_protocol(admin, deployments_dir=tmp_path)
     assert path.read_text() == before

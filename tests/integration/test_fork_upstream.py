@@ -12,19 +12,10 @@ from _ape import ROOT, output_of, run_ape
 from hypothesis import given
 from hypothesis import strategies as st
 
-from link_ops.deployments import DEPLOYMENTS_DIR_ENV
 from link_ops.exceptions import UpstreamError
-from link_ops.fork import (
-    FORK_TARGETS,
-    LocalUpstream,
-    fork_target,
-    free_port,
-    open_fork_session,
-    port_is_free,
-    redact,
-    rpc_chain_id,
-    upstream_from_env,
-)
+from link_ops.fork import FORK_TARGETS, fork_target, redact, rpc_chain_id, upstream_from_env
+from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
+from link_ops.testing.standin import LocalUpstream, free_port, open_fork_session, port_is_free
 
 POLYGON = FORK_TARGETS["mainnet"]
 
@@ -161,7 +152,7 @@ def run_ape_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]
     test_file.write_text(FAILING_TEST)
     return run_ape(
         *("test", str(test_file), "--network", "polygon:mainnet-fork:foundry"),
-        *("-p", "link_ops.pytest_fork", "-q", "-p", "no:cacheprovider"),
+        *("-p", "link_ops.testing.pytest_fork", "-q", "-p", "no:cacheprovider"),
         env={"STAND_IN_FILE": str(tmp_path / "stand_in"), **env},
         unset=("POLYGON_RPC_URL",),
     )

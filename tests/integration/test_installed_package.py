@@ -22,7 +22,7 @@ from ape import accounts, chain, networks
 from web3 import HTTPProvider, Web3
 
 from link_ops import contracts
-from link_ops.deploy import deploy_protocol, load_protocol
+from link_ops.protocol.deploy import deploy_protocol, load_protocol
 
 installed = Path(sys.argv[1]).resolve()
 assert Path(link_ops.__file__).resolve().is_relative_to(installed), link_ops.__file__

@@ -5,16 +5,12 @@ from __future__ import annotations
 import pytest
 
 from link_ops.exceptions import ConfigurationError
-from link_ops.localhealth import serve_health
-from link_ops.partners import (
-    OnboardingResult,
-    PartnerConfig,
-    PartnerConflictError,
-    PartnerValidationError,
-    onboard_new_partner,
-)
+from link_ops.model.partner_config import PartnerConfig
+from link_ops.partners.onboarding import OnboardingResult, PartnerConflictError, onboard_new_partner
+from link_ops.partners.validation import PartnerValidationError
 from link_ops.store import OpsStore
 from link_ops.testing import isolated
+from link_ops.testing.health import serve_health
 
 AMOUNT = 5 * 10**18
 
@@ -72,9 +68,9 @@ def test_onboard__new_partner__deploys_funds_and_registers_it_active(
     assert result.contract_address == predicted
     assert result.gas_used > 0 and result.integration_time.tzinfo is not None
     assert protocol.lbc.balanceOf(predicted) == 3 * AMOUNT
-    record = store.get_partner("cafe-seoul", protocol.chain_id)
+    record = store.partners.get_partner("cafe-seoul", protocol.chain_id)
     assert record is not None and record.status == "active" and record.contract_address == predicted
-    assert set(store.completed_steps("cafe-seoul", protocol.chain_id)) == {
+    assert set(store.partners.completed_steps("cafe-seoul", protocol.chain_id)) == {
         "validate",
         "deploy",
         "fund",
@@ -103,7 +99,7 @@ def test_onboard__endpoint_down__lists_every_problem_and_deploys_nothing(
     assert f"{health_url}/missing" in message and "http://127.0.0.1:9/health" in message
     assert funded_admin.nonce == nonce
     assert protocol.partner_factory.partnerOf(config.partner_id_bytes32()) == "0x" + "00" * 20
-    record = store.get_partner("cafe-seoul", protocol.chain_id)
+    record = store.partners.get_partner("cafe-seoul", protocol.chain_id)
     assert record is not None and record.status != "active"
 
 
@@ -115,10 +111,10 @@ def test_onboard__crash_before_monitoring__next_run_resumes_without_redeploying(
     def crash(*args, **kwargs):
         raise RuntimeError("power cut between step 3 and step 4")
 
-    monkeypatch.setattr(store, "activate", crash)
+    monkeypatch.setattr(store.partners, "activate", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         onboard_new_partner(config, protocol, funded_admin, store=store)
-    record = store.get_partner("cafe-seoul", protocol.chain_id)
+    record = store.partners.get_partner("cafe-seoul", protocol.chain_id)
     assert record is not None and record.status == "onboarding"  # deployed, but not shown as active
     monkeypatch.undo()
 
@@ -126,7 +122,7 @@ def test_onboard__crash_before_monitoring__next_run_resumes_without_redeploying(
     resumed = onboard_new_partner(config, protocol, funded_admin, store=store)
     assert resumed.status == "active" and not resumed.already_onboarded
     assert funded_admin.nonce == nonce and resumed.gas_used == 0
-    assert store.get_partner("cafe-seoul", protocol.chain_id).status == "active"
+    assert store.partners.get_partner("cafe-seoul", protocol.chain_id).status == "active"
     assert protocol.lbc.balanceOf(resumed.contract_address) == 3 * AMOUNT  # funded once
 
 
@@ -171,16 +167,16 @@ def test_onboard__failure_after_validation__next_run_resumes_and_keeps_the_done_
     mint_cubes(alice, 2)
     with pytest.raises(ConfigurationError, match="top the account up"):
         onboard_new_partner(make_config(), protocol, admin, store=store)  # no LBC to fund the grant
-    first_steps = store.completed_steps("cafe-seoul", protocol.chain_id)
+    first_steps = store.partners.completed_steps("cafe-seoul", protocol.chain_id)
     assert set(first_steps) == {"validate"}
-    assert store.get_partner("cafe-seoul", protocol.chain_id).status == "onboarding"
+    assert store.partners.get_partner("cafe-seoul", protocol.chain_id).status == "onboarding"
 
     lbc = protocol.lbc
     lbc.grantRole(lbc.MINTER_ROLE(), admin, sender=admin)
     lbc.mint(admin, 2 * AMOUNT, sender=admin)
     result = onboard_new_partner(make_config(), protocol, admin, store=store)
     assert result.status == "active" and lbc.balanceOf(result.contract_address) == 2 * AMOUNT
-    steps = store.completed_steps("cafe-seoul", protocol.chain_id)
+    steps = store.partners.completed_steps("cafe-seoul", protocol.chain_id)
     assert set(steps) == {"validate", "deploy", "fund", "monitor"}
     assert steps["validate"].at == first_steps["validate"].at  # recorded once, by the first run
 

@@ -1,9 +1,9 @@
 """The bridge on two chains at once against a Python model, step by step (hypothesis RuleBasedStateMachine).
 
 The world, built once per module (~3.5 s): Polygon (137, home) and Ethereum (1, remote) as two local anvils
-(:class:`~link_ops.multichain.LocalChains`), the protocol at home with a small LBC cap (CAP, 100 LBC above
-the holders' funding) and fast tier rates, the bridge deployed and wired on both sides, three holders with
-FUNDING LBC and two cubes each, every approval given; then OPENING through the library
+(:class:`~link_ops.testing.localchains.LocalChains`), the protocol at home with a small LBC cap (CAP, 100 LBC
+above the holders' funding) and fast tier rates, the bridge deployed and wired on both sides, three holders
+with FUNDING LBC and two cubes each, every approval given; then OPENING through the library
 (``CrossChainBridge.bridge_assets``): LBC and cubes abroad and four messages in flight, both ways. Both
 chains are then snapshotted (``evm_snapshot``), and every example starts by reverting both to it
 (``evm_revert``, which consumes the snapshot, then a new ``evm_snapshot``): each example starts from the
@@ -12,8 +12,8 @@ same state. `test_reverting_the_snapshots_restores_both_chains` checks that the 
 Steps: LBC sent out (home -> remote) and home (remote -> home) by any holder to any holder, mostly up to
 what the sender holds, sometimes more or zero (reverts, nothing sent); cubes sent out and home, mostly the
 sender's, sometimes anyone's (``NotHolder``); delivery of any pending message, in any order, signed by any
-two or three of the signers (``link_ops.attest.attest``) and sent to ``deliver`` by the machine itself, not
-the relayer, so that the machine chooses the order; delivery again of a delivered message (reverts
+two or three of the signers (``link_ops.model.attest.attest``) and sent to ``deliver`` by the machine
+itself, not the relayer, so that the machine chooses the order; delivery again of a delivered message (reverts
 ``AlreadyExecuted``, changes nothing); reward claims at home, mostly of held cubes (past the cap they revert
 ``ERC20ExceededCap``), sometimes of anyone's (``NotCubeOwner``, also for cubes locked in the bridge); time
 passing on either chain.
@@ -61,11 +61,12 @@ from hypothesis import Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from link_ops.attest import Message, attest
-from link_ops.bridge import BridgeSide, CrossChainBridge, deploy_bridges
-from link_ops.chains import chain_by_key
-from link_ops.deploy import deploy_protocol
-from link_ops.multichain import LocalChains
+from link_ops.bridge.client import CrossChainBridge
+from link_ops.bridge.deploy import BridgeSide, deploy_bridges
+from link_ops.model.attest import Message, attest
+from link_ops.model.chains import chain_by_key
+from link_ops.protocol.deploy import deploy_protocol
+from link_ops.testing.localchains import LocalChains
 
 LBC = 10**18
 DAY = 86_400

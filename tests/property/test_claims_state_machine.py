@@ -16,9 +16,9 @@ from ape.exceptions import ContractLogicError
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from link_ops import rewards
-from link_ops.deploy import deploy_protocol
-from link_ops.layout import UNIT
+from link_ops.model import rewards
+from link_ops.model.layout import UNIT
+from link_ops.protocol.deploy import deploy_protocol
 from link_ops.testing import isolated
 
 # A small cap so that sequences reach it: 2,000 LBC. Rates up to 1e15 wei/s (86.4 LBC a day).

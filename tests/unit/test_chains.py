@@ -1,4 +1,5 @@
-"""Specs of link_ops.chains: the chain registry (ids, keys, ape networks, RPC variables, deployments)."""
+"""Specs of link_ops.model.chains: the chain registry (ids, keys, ape networks, RPC variables), and where a
+chain's deployment record lives."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from link_ops.chains import (
+from link_ops.exceptions import ConfigurationError, DeploymentRecordError, UnsupportedChainError
+from link_ops.model.chains import (
     CHAINS,
     CHAINS_BY_KEY,
     ChainInfo,
@@ -14,12 +16,10 @@ from link_ops.chains import (
     chain_by_key,
     chain_keys,
     chain_name,
-    deployment_addresses,
     is_local_chain,
     rpc_url,
 )
-from link_ops.deployments import ContractRecord, DeploymentRecord, save_record
-from link_ops.exceptions import ConfigurationError, DeploymentRecordError, UnsupportedChainError
+from link_ops.protocol.records import ContractRecord, DeploymentRecord, deployment_addresses, save_record
 
 #: key, chain id, display name, ape network, RPC variable, home?, home key, testnet?
 LIVE_CHAINS = [

@@ -14,8 +14,8 @@ from _errors import reverts
 from eth_utils import keccak
 from hexbytes import HexBytes
 
-from link_ops import layout
-from link_ops.deploy import DEFAULT_TIER_RATES, deploy_protocol
+from link_ops.model import layout
+from link_ops.protocol.deploy import DEFAULT_TIER_RATES, deploy_protocol
 from link_ops.testing import isolated
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"

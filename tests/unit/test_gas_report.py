@@ -9,24 +9,20 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from link_ops.exceptions import ConfigurationError
-from link_ops.gas_report import (
+from link_ops.gas.models import (
     BRIDGE_LEGS,
     FLOOR_GAS_PER_CUBE,
     BatchCurve,
     BridgeGas,
-    Change,
     DesignGas,
-    GasReport,
     PartnerGas,
     Prices,
-    Snapshot,
     calldata_gas,
-    compare_snapshot,
     messenger_floor,
-    read_snapshot,
-    render_markdown,
-    write_snapshot,
 )
+from link_ops.gas.render import render_markdown
+from link_ops.gas.report import GasReport
+from link_ops.gas.snapshot import Change, Snapshot, compare_snapshot, read_snapshot, write_snapshot
 
 names = st.text(alphabet="abcdefghij._0123456789", min_size=1, max_size=12)
 gas = st.integers(min_value=1, max_value=50_000_000)

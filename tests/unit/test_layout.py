@@ -1,4 +1,4 @@
-"""Specs of link_ops.layout: the packed node and rates words and Solady's ownership slot."""
+"""Specs of link_ops.model.layout: the packed node and rates words and Solady's ownership slot."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from eth_utils import keccak
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from link_ops import layout
-from link_ops.layout import (
+from link_ops.model import layout
+from link_ops.model.layout import (
     ACTIVE_BIT,
     CARRIED_BIT,
     ERC721_MASTER_SLOT_SEED,

@@ -9,7 +9,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 from hexbytes import HexBytes
 
-from link_ops.deploy import DEFAULT_LBC_CAP
+from link_ops.protocol.deploy import DEFAULT_LBC_CAP
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEFAULT_ADMIN_ROLE = HexBytes(b"\x00" * 32)

@@ -1,4 +1,4 @@
-"""Specs of link_ops.partners_config: a partner config is checked whole and every problem is named."""
+"""Specs of link_ops.model.partner_config: a partner config is checked whole and every problem is named."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from link_ops.exceptions import ConfigurationError
-from link_ops.partners_config import (
+from link_ops.model.partner_config import (
     AMOUNT_LIMIT,
     BenefitStructure,
     PartnerConfig,

@@ -1,4 +1,4 @@
-"""Specs of link_ops.rewards: the exact model of OptimizedCubeManagement's reward accounting."""
+"""Specs of link_ops.model.rewards: the exact model of OptimizedCubeManagement's reward accounting."""
 
 from __future__ import annotations
 
@@ -9,26 +9,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from link_ops.layout import MAX_CUBE_ID, MINED_MAX, RATE_MASK, TIERS, UNIT, NodeWord, RatesWord
-from link_ops.rewards import (
+from link_ops.model.layout import MAX_CUBE_ID, MINED_MAX, RATE_MASK, TIERS, UNIT, NodeWord, RatesWord
+from link_ops.model.reward_errors import (
     ClaimsNotPaused,
     ClaimsPaused,
     ClockWentBackwards,
-    Cube,
     CubeIdsExhausted,
     InvalidRate,
     InvalidTier,
     NotCubeOwner,
-    RateCheckpoint,
-    RewardModel,
     RewardModelError,
-    TierSchedule,
     TotalMinedOverflow,
     UnknownCube,
     ZeroAddress,
     ZeroQuantity,
-    forecast_units,
 )
+from link_ops.model.rewards import Cube, RateCheckpoint, RewardModel, TierSchedule, forecast_units
 
 T0 = 1_700_000_000
 ALICE = "0x" + "a1" * 20

@@ -10,23 +10,22 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, inspect, select
 
-from link_ops.attest import Message
 from link_ops.exceptions import ConfigurationError
-from link_ops.partners_config import PartnerConfig
+from link_ops.model.attest import Message
+from link_ops.model.partner_config import PartnerConfig
 from link_ops.store import (
     DB_URL_ENV,
     DEFAULT_SLA,
     ConfigMismatchError,
-    MonitoringRow,
     OpsStore,
     OpsStoreError,
-    PartnerRow,
     PartnerStateError,
     StepAlreadyDoneError,
     StoreConfigurationError,
     UnknownPartnerError,
     default_db_url,
 )
+from link_ops.store.partners import MonitoringRow, PartnerRow
 
 AMOY = 80002
 POLYGON = 137
@@ -72,10 +71,10 @@ def store(db_url: str) -> Iterator[OpsStore]:
 def onboarding(store: OpsStore) -> PartnerConfig:
     """cafe-seoul begun on Amoy, its first three steps done."""
     config = partner_config()
-    store.begin_onboarding(config, AMOY)
-    store.record_step("cafe-seoul", AMOY, "validate")
-    store.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=1_234_567)
-    store.record_step("cafe-seoul", AMOY, "fund", detail=TX, gas_used=80_000)
+    store.partners.begin_onboarding(config, AMOY)
+    store.partners.record_step("cafe-seoul", AMOY, "validate")
+    store.partners.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=1_234_567)
+    store.partners.record_step("cafe-seoul", AMOY, "fund", detail=TX, gas_used=80_000)
     return config
 
 
@@ -100,7 +99,7 @@ def test_ops_store__no_url__creates_the_default_file_and_its_folder(
     monkeypatch.chdir(tmp_path)
 
     with OpsStore() as store:
-        store.begin_onboarding(partner_config(), AMOY)
+        store.partners.begin_onboarding(partner_config(), AMOY)
 
     assert (tmp_path / ".link_ops" / "ops.db").is_file()
 
@@ -111,13 +110,13 @@ def test_ops_store__link_ops_db_url__is_honoured(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv(DB_URL_ENV, f"sqlite:///{db_file}")
 
     with OpsStore() as store:
-        store.begin_onboarding(partner_config(), AMOY)
+        store.partners.begin_onboarding(partner_config(), AMOY)
 
     assert default_db_url(tmp_path) == f"sqlite:///{db_file}"
     assert db_file.is_file()
     assert not (tmp_path / ".link_ops").exists()
     with OpsStore(f"sqlite:///{db_file}") as reopened:
-        assert reopened.get_partner("cafe-seoul", AMOY) is not None
+        assert reopened.partners.get_partner("cafe-seoul", AMOY) is not None
 
 
 def test_ops_store__explicit_url__wins_over_link_ops_db_url(
@@ -126,7 +125,7 @@ def test_ops_store__explicit_url__wins_over_link_ops_db_url(
     monkeypatch.setenv(DB_URL_ENV, f"sqlite:///{tmp_path / 'env.db'}")
 
     with OpsStore(db_url) as store:
-        store.begin_onboarding(partner_config(), AMOY)
+        store.partners.begin_onboarding(partner_config(), AMOY)
 
     assert (tmp_path / "ops.db").is_file()
     assert not (tmp_path / "env.db").exists()
@@ -158,7 +157,7 @@ def test_ops_store__url_shown_without_password(db_url: str) -> None:
 def test_begin_onboarding__new_partner__is_onboarding_with_its_config(store: OpsStore) -> None:
     config = partner_config()
 
-    record = store.begin_onboarding(config, AMOY)
+    record = store.partners.begin_onboarding(config, AMOY)
 
     assert record.partner_id == "cafe-seoul" and record.chain_id == AMOY
     assert record.name == "Hangang Roasters Seoul"
@@ -166,22 +165,22 @@ def test_begin_onboarding__new_partner__is_onboarding_with_its_config(store: Ops
     assert record.contract_address is None and record.integration_time is None
     assert record.config == config
     assert record.created_at.tzinfo == timezone.utc
-    assert store.get_partner("cafe-seoul", AMOY) == record
+    assert store.partners.get_partner("cafe-seoul", AMOY) == record
 
 
 def test_begin_onboarding__twice__returns_the_same_partner_not_a_second_one(store: OpsStore) -> None:
-    first = store.begin_onboarding(partner_config(), AMOY)
-    again = store.begin_onboarding(partner_config(), AMOY)
+    first = store.partners.begin_onboarding(partner_config(), AMOY)
+    again = store.partners.begin_onboarding(partner_config(), AMOY)
 
     assert again.created_at == first.created_at
-    assert [p.partner_id for p in store.list_partners()] == ["cafe-seoul"]
+    assert [p.partner_id for p in store.partners.list_partners()] == ["cafe-seoul"]
 
 
 def test_begin_onboarding__no_step_done__takes_the_new_config(store: OpsStore) -> None:
-    store.begin_onboarding(partner_config(), AMOY)
-    store.record_step("cafe-seoul", AMOY, "validate", status="failed", detail="answered 503")
+    store.partners.begin_onboarding(partner_config(), AMOY)
+    store.partners.record_step("cafe-seoul", AMOY, "validate", status="failed", detail="answered 503")
 
-    record = store.begin_onboarding(partner_config(name="Hangang Roasters"), AMOY)
+    record = store.partners.begin_onboarding(partner_config(name="Hangang Roasters"), AMOY)
 
     assert record.name == "Hangang Roasters"
     assert record.config.name == "Hangang Roasters"
@@ -191,70 +190,73 @@ def test_begin_onboarding__steps_done_with_another_config__refuses_to_mix_them(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
     with pytest.raises(ConfigMismatchError, match="validate, deploy, fund"):
-        store.begin_onboarding(partner_config(services=["tea"]), AMOY)
+        store.partners.begin_onboarding(partner_config(services=["tea"]), AMOY)
 
-    record = store.get_partner("cafe-seoul", AMOY)
+    record = store.partners.get_partner("cafe-seoul", AMOY)
     assert record is not None and record.config == onboarding
 
 
 def test_begin_onboarding__active_partner__stays_active(store: OpsStore, onboarding: PartnerConfig) -> None:
-    active = store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    active = store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
 
-    again = store.begin_onboarding(onboarding, AMOY)
+    again = store.partners.begin_onboarding(onboarding, AMOY)
 
     assert again.status == "active"
     assert again == active
-    assert store.get_monitoring("cafe-seoul", AMOY) is not None
+    assert store.partners.get_monitoring("cafe-seoul", AMOY) is not None
 
 
 def test_same_partner_on_two_chains__is_two_records(store: OpsStore, onboarding: PartnerConfig) -> None:
-    store.begin_onboarding(onboarding, POLYGON)
-    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    store.partners.begin_onboarding(onboarding, POLYGON)
+    store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
 
-    amoy, polygon = store.get_partner("cafe-seoul", AMOY), store.get_partner("cafe-seoul", POLYGON)
+    amoy, polygon = (
+        store.partners.get_partner("cafe-seoul", AMOY),
+        store.partners.get_partner("cafe-seoul", POLYGON),
+    )
 
     assert amoy is not None and amoy.status == "active"
     assert polygon is not None and polygon.status == "onboarding"
-    assert list(store.completed_steps("cafe-seoul", POLYGON)) == []
-    assert [(p.partner_id, p.chain_id) for p in store.list_partners()] == [
+    assert list(store.partners.completed_steps("cafe-seoul", POLYGON)) == []
+    assert [(p.partner_id, p.chain_id) for p in store.partners.list_partners()] == [
         ("cafe-seoul", POLYGON),
         ("cafe-seoul", AMOY),
     ]
-    assert [p.chain_id for p in store.list_partners(chain_id=POLYGON)] == [POLYGON]
+    assert [p.chain_id for p in store.partners.list_partners(chain_id=POLYGON)] == [POLYGON]
 
 
 def test_list_partners__sorted_by_chain_then_id(store: OpsStore) -> None:
     for partner_id, chain_id in [("zeta-bar", AMOY), ("alpha-dapp", AMOY), ("mid-shop", POLYGON)]:
-        store.begin_onboarding(partner_config(partner_id), chain_id)
+        store.partners.begin_onboarding(partner_config(partner_id), chain_id)
 
-    assert [(p.chain_id, p.partner_id) for p in store.list_partners()] == [
+    assert [(p.chain_id, p.partner_id) for p in store.partners.list_partners()] == [
         (POLYGON, "mid-shop"),
         (AMOY, "alpha-dapp"),
         (AMOY, "zeta-bar"),
     ]
-    assert store.list_partners(chain_id=1) == []
+    assert store.partners.list_partners(chain_id=1) == []
 
 
 def test_get_partner__unknown__is_none(store: OpsStore) -> None:
-    assert store.get_partner("nobody", AMOY) is None
+    assert store.partners.get_partner("nobody", AMOY) is None
 
 
 @pytest.mark.parametrize("chain_id", [0, -1, True, "80002"])
 def test_begin_onboarding__bad_chain_id__is_a_configuration_error(store: OpsStore, chain_id: Any) -> None:
     with pytest.raises(ConfigurationError, match="chain_id"):
-        store.begin_onboarding(partner_config(), chain_id)
+        store.partners.begin_onboarding(partner_config(), chain_id)
 
 
 # -------------------------------------------------------------------------------------------------- steps
 
 
 def test_record_step__round_trips_detail_gas_and_utc_time(store: OpsStore) -> None:
-    store.begin_onboarding(partner_config(), AMOY)
+    store.partners.begin_onboarding(partner_config(), AMOY)
     before = datetime.now(timezone.utc)
 
-    written = store.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=1_234_567)
+    written = store.partners.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=1_234_567)
 
-    [(name, read)] = store.completed_steps("cafe-seoul", AMOY).items()
+    [(name, read)] = store.partners.completed_steps("cafe-seoul", AMOY).items()
     assert name == "deploy"
     assert read == written
     assert (read.step, read.status, read.detail, read.gas_used) == ("deploy", "done", TX, 1_234_567)
@@ -262,13 +264,13 @@ def test_record_step__round_trips_detail_gas_and_utc_time(store: OpsStore) -> No
 
 
 def test_completed_steps__only_done_steps_in_onboarding_order(store: OpsStore) -> None:
-    store.begin_onboarding(partner_config(), AMOY)
-    store.record_step("cafe-seoul", AMOY, "fund", status="failed", detail="insufficient LBC")
-    store.record_step("cafe-seoul", AMOY, "deploy", detail=TX)
-    store.record_step("cafe-seoul", AMOY, "validate")
+    store.partners.begin_onboarding(partner_config(), AMOY)
+    store.partners.record_step("cafe-seoul", AMOY, "fund", status="failed", detail="insufficient LBC")
+    store.partners.record_step("cafe-seoul", AMOY, "deploy", detail=TX)
+    store.partners.record_step("cafe-seoul", AMOY, "validate")
 
-    assert list(store.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy"]
-    assert [(s.step, s.status) for s in store.list_steps("cafe-seoul", AMOY)] == [
+    assert list(store.partners.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy"]
+    assert [(s.step, s.status) for s in store.partners.list_steps("cafe-seoul", AMOY)] == [
         ("validate", "done"),
         ("deploy", "done"),
         ("fund", "failed"),
@@ -276,13 +278,13 @@ def test_completed_steps__only_done_steps_in_onboarding_order(store: OpsStore) -
 
 
 def test_record_step__failed_then_done__overwrites_the_one_row(store: OpsStore) -> None:
-    store.begin_onboarding(partner_config(), AMOY)
-    store.record_step("cafe-seoul", AMOY, "deploy", status="failed", detail="out of gas")
-    store.record_step("cafe-seoul", AMOY, "deploy", status="failed", detail="nonce too low")
+    store.partners.begin_onboarding(partner_config(), AMOY)
+    store.partners.record_step("cafe-seoul", AMOY, "deploy", status="failed", detail="out of gas")
+    store.partners.record_step("cafe-seoul", AMOY, "deploy", status="failed", detail="nonce too low")
 
-    store.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=900_000)
+    store.partners.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=900_000)
 
-    [step] = store.list_steps("cafe-seoul", AMOY)
+    [step] = store.partners.list_steps("cafe-seoul", AMOY)
     assert (step.status, step.detail, step.gas_used) == ("done", TX, 900_000)
 
 
@@ -290,16 +292,16 @@ def test_record_step__done_twice__refused_and_the_first_kept(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
     with pytest.raises(StepAlreadyDoneError, match=f"'deploy' of partner 'cafe-seoul' on chain {AMOY}"):
-        store.record_step("cafe-seoul", AMOY, "deploy", detail="0xsecond")
+        store.partners.record_step("cafe-seoul", AMOY, "deploy", detail="0xsecond")
 
-    assert store.completed_steps("cafe-seoul", AMOY)["deploy"].detail == TX
+    assert store.partners.completed_steps("cafe-seoul", AMOY)["deploy"].detail == TX
 
 
 def test_record_step__failed_after_done__refused(store: OpsStore, onboarding: PartnerConfig) -> None:
     with pytest.raises(StepAlreadyDoneError):
-        store.record_step("cafe-seoul", AMOY, "fund", status="failed", detail="late error")
+        store.partners.record_step("cafe-seoul", AMOY, "fund", status="failed", detail="late error")
 
-    assert store.completed_steps("cafe-seoul", AMOY)["fund"].status == "done"
+    assert store.partners.completed_steps("cafe-seoul", AMOY)["fund"].status == "done"
 
 
 def test_onboarding_steps__unique_per_partner_chain_and_step_in_the_database(store: OpsStore) -> None:
@@ -311,17 +313,17 @@ def test_onboarding_steps__unique_per_partner_chain_and_step_in_the_database(sto
 def test_record_step__same_step_on_another_chain__is_its_own(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
-    store.begin_onboarding(onboarding, POLYGON)
+    store.partners.begin_onboarding(onboarding, POLYGON)
 
-    store.record_step("cafe-seoul", POLYGON, "deploy", detail="0xpolygon")
+    store.partners.record_step("cafe-seoul", POLYGON, "deploy", detail="0xpolygon")
 
-    assert store.completed_steps("cafe-seoul", AMOY)["deploy"].detail == TX
-    assert store.completed_steps("cafe-seoul", POLYGON)["deploy"].detail == "0xpolygon"
+    assert store.partners.completed_steps("cafe-seoul", AMOY)["deploy"].detail == TX
+    assert store.partners.completed_steps("cafe-seoul", POLYGON)["deploy"].detail == "0xpolygon"
 
 
 def test_record_step__unknown_partner__says_to_begin_onboarding(store: OpsStore) -> None:
     with pytest.raises(UnknownPartnerError, match="begin_onboarding"):
-        store.record_step("nobody", AMOY, "validate")
+        store.partners.record_step("nobody", AMOY, "validate")
 
 
 @pytest.mark.parametrize(
@@ -337,12 +339,12 @@ def test_record_step__unknown_partner__says_to_begin_onboarding(store: OpsStore)
 def test_record_step__bad_arguments__are_configuration_errors_and_record_nothing(
     store: OpsStore, step: str, status: str, gas_used: Any, match: str
 ) -> None:
-    store.begin_onboarding(partner_config(), AMOY)
+    store.partners.begin_onboarding(partner_config(), AMOY)
 
     with pytest.raises(ConfigurationError, match=match):
-        store.record_step("cafe-seoul", AMOY, step, status=status, gas_used=gas_used)
+        store.partners.record_step("cafe-seoul", AMOY, step, status=status, gas_used=gas_used)
 
-    assert store.list_steps("cafe-seoul", AMOY) == []
+    assert store.partners.list_steps("cafe-seoul", AMOY) == []
 
 
 # --------------------------------------------------------------------------------------------- activation
@@ -351,18 +353,23 @@ def test_record_step__bad_arguments__are_configuration_errors_and_record_nothing
 def test_activate__partner_active_with_contract_time_monitoring_and_monitor_step(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
-    record = store.activate("cafe-seoul", AMOY, CONTRACT.lower(), WHEN, ENDPOINTS)
+    record = store.partners.activate("cafe-seoul", AMOY, CONTRACT.lower(), WHEN, ENDPOINTS)
 
     assert record.status == "active"
     assert record.contract_address == CONTRACT
     assert record.integration_time == WHEN
     assert record.integration_time is not None and record.integration_time.tzinfo == timezone.utc
-    assert store.get_partner("cafe-seoul", AMOY) == record
-    monitoring = store.get_monitoring("cafe-seoul", AMOY)
+    assert store.partners.get_partner("cafe-seoul", AMOY) == record
+    monitoring = store.partners.get_monitoring("cafe-seoul", AMOY)
     assert monitoring is not None
     assert monitoring.endpoints == tuple(ENDPOINTS)
     assert dict(monitoring.sla) == dict(DEFAULT_SLA)
-    assert list(store.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy", "fund", "monitor"]
+    assert list(store.partners.completed_steps("cafe-seoul", AMOY)) == [
+        "validate",
+        "deploy",
+        "fund",
+        "monitor",
+    ]
 
 
 def test_default_sla__is_the_seed_service_levels() -> None:
@@ -378,9 +385,9 @@ def test_default_sla__is_the_seed_service_levels() -> None:
 def test_activate__partial_sla__overrides_only_the_fields_given(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
-    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS, sla={"availability": 99.9})
+    store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS, sla={"availability": 99.9})
 
-    monitoring = store.get_monitoring("cafe-seoul", AMOY)
+    monitoring = store.partners.get_monitoring("cafe-seoul", AMOY)
     assert monitoring is not None
     assert dict(monitoring.sla) == {**DEFAULT_SLA, "availability": 99.9}
 
@@ -405,54 +412,56 @@ def test_activate__failure_after_the_monitoring_insert__leaves_nothing_behind(
     store: OpsStore, onboarding: PartnerConfig, fail_partner_update: list[int]
 ) -> None:
     with pytest.raises(RuntimeError, match="injected failure"):
-        store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+        store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
 
     assert fail_partner_update == [1]  # the monitoring row was written before the failure...
-    record = store.get_partner("cafe-seoul", AMOY)
+    record = store.partners.get_partner("cafe-seoul", AMOY)
     assert record is not None
     assert record.status == "onboarding" and record.contract_address is None  # ...and rolled back with it
-    assert store.get_monitoring("cafe-seoul", AMOY) is None
-    assert "monitor" not in store.completed_steps("cafe-seoul", AMOY)
+    assert store.partners.get_monitoring("cafe-seoul", AMOY) is None
+    assert "monitor" not in store.partners.completed_steps("cafe-seoul", AMOY)
 
 
 def test_activate__again_with_the_same_contract__changes_nothing(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
-    first = store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    first = store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
 
-    again = store.activate("cafe-seoul", AMOY, CONTRACT, WHEN + timedelta(days=1), ["http://other.example/"])
+    again = store.partners.activate(
+        "cafe-seoul", AMOY, CONTRACT, WHEN + timedelta(days=1), ["http://other.example/"]
+    )
 
     assert again == first
-    monitoring = store.get_monitoring("cafe-seoul", AMOY)
+    monitoring = store.partners.get_monitoring("cafe-seoul", AMOY)
     assert monitoring is not None and monitoring.endpoints == tuple(ENDPOINTS)
 
 
 def test_activate__again_with_another_contract__refused(store: OpsStore, onboarding: PartnerConfig) -> None:
-    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
 
     with pytest.raises(PartnerStateError, match="already active"):
-        store.activate("cafe-seoul", AMOY, OTHER_CONTRACT, WHEN, ENDPOINTS)
+        store.partners.activate("cafe-seoul", AMOY, OTHER_CONTRACT, WHEN, ENDPOINTS)
 
-    record = store.get_partner("cafe-seoul", AMOY)
+    record = store.partners.get_partner("cafe-seoul", AMOY)
     assert record is not None and record.contract_address == CONTRACT
 
 
 def test_activate__failed_partner__refused_until_onboarding_resumes(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
-    store.mark_failed("cafe-seoul", AMOY, "funding reverted")
+    store.partners.mark_failed("cafe-seoul", AMOY, "funding reverted")
 
     with pytest.raises(PartnerStateError, match="begin_onboarding"):
-        store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
-    assert store.get_monitoring("cafe-seoul", AMOY) is None
+        store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    assert store.partners.get_monitoring("cafe-seoul", AMOY) is None
 
-    store.begin_onboarding(onboarding, AMOY)
-    assert store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS).status == "active"
+    store.partners.begin_onboarding(onboarding, AMOY)
+    assert store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS).status == "active"
 
 
 def test_activate__unknown_partner__refused(store: OpsStore) -> None:
     with pytest.raises(UnknownPartnerError):
-        store.activate("nobody", AMOY, CONTRACT, WHEN, ENDPOINTS)
+        store.partners.activate("nobody", AMOY, CONTRACT, WHEN, ENDPOINTS)
 
 
 @pytest.mark.parametrize(
@@ -478,48 +487,48 @@ def test_activate__bad_arguments__are_configuration_errors_and_change_nothing(
     }
 
     with pytest.raises(ConfigurationError, match=match):
-        store.activate("cafe-seoul", AMOY, **arguments)
+        store.partners.activate("cafe-seoul", AMOY, **arguments)
 
-    record = store.get_partner("cafe-seoul", AMOY)
+    record = store.partners.get_partner("cafe-seoul", AMOY)
     assert record is not None and record.status == "onboarding"
-    assert store.get_monitoring("cafe-seoul", AMOY) is None
+    assert store.partners.get_monitoring("cafe-seoul", AMOY) is None
 
 
 # ----------------------------------------------------------------------------------------------- failures
 
 
 def test_mark_failed__keeps_the_reason_and_the_done_steps(store: OpsStore, onboarding: PartnerConfig) -> None:
-    record = store.mark_failed("cafe-seoul", AMOY, "funding reverted: insufficient allowance")
+    record = store.partners.mark_failed("cafe-seoul", AMOY, "funding reverted: insufficient allowance")
 
     assert record.status == "failed"
     assert record.failure_reason == "funding reverted: insufficient allowance"
-    assert list(store.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy", "fund"]
+    assert list(store.partners.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy", "fund"]
 
 
 def test_begin_onboarding__failed_partner__resumes_as_onboarding(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
-    store.mark_failed("cafe-seoul", AMOY, "rpc down")
+    store.partners.mark_failed("cafe-seoul", AMOY, "rpc down")
 
-    record = store.begin_onboarding(onboarding, AMOY)
+    record = store.partners.begin_onboarding(onboarding, AMOY)
 
     assert record.status == "onboarding" and record.failure_reason is None
-    assert list(store.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy", "fund"]
+    assert list(store.partners.completed_steps("cafe-seoul", AMOY)) == ["validate", "deploy", "fund"]
 
 
 def test_mark_failed__active_partner__refused(store: OpsStore, onboarding: PartnerConfig) -> None:
-    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
 
     with pytest.raises(PartnerStateError, match="is active"):
-        store.mark_failed("cafe-seoul", AMOY, "late error")
+        store.partners.mark_failed("cafe-seoul", AMOY, "late error")
 
-    record = store.get_partner("cafe-seoul", AMOY)
+    record = store.partners.get_partner("cafe-seoul", AMOY)
     assert record is not None and record.status == "active"
 
 
 def test_mark_failed__unknown_partner__refused(store: OpsStore) -> None:
     with pytest.raises(UnknownPartnerError):
-        store.mark_failed("nobody", AMOY, "whatever")
+        store.partners.mark_failed("nobody", AMOY, "whatever")
 
 
 def test_store_errors__are_link_ops_errors() -> None:
@@ -532,23 +541,23 @@ def test_store_errors__are_link_ops_errors() -> None:
 
 def test_records__persist_across_two_stores_on_the_same_file(db_url: str) -> None:
     with OpsStore(db_url) as writer:
-        writer.begin_onboarding(partner_config(), AMOY)
-        writer.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=42)
-        written = writer.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+        writer.partners.begin_onboarding(partner_config(), AMOY)
+        writer.partners.record_step("cafe-seoul", AMOY, "deploy", detail=TX, gas_used=42)
+        written = writer.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
 
     with OpsStore(db_url) as reader:
-        assert reader.get_partner("cafe-seoul", AMOY) == written
-        assert reader.completed_steps("cafe-seoul", AMOY)["deploy"].gas_used == 42
-        monitoring = reader.get_monitoring("cafe-seoul", AMOY)
+        assert reader.partners.get_partner("cafe-seoul", AMOY) == written
+        assert reader.partners.completed_steps("cafe-seoul", AMOY)["deploy"].gas_used == 42
+        monitoring = reader.partners.get_monitoring("cafe-seoul", AMOY)
         assert monitoring is not None and monitoring.endpoints == tuple(ENDPOINTS)
 
 
 def test_records__two_open_stores_see_each_others_writes(db_url: str) -> None:
     with OpsStore(db_url) as one, OpsStore(db_url) as two:
-        one.begin_onboarding(partner_config(), AMOY)
-        two.record_step("cafe-seoul", AMOY, "validate")
+        one.partners.begin_onboarding(partner_config(), AMOY)
+        two.partners.record_step("cafe-seoul", AMOY, "validate")
 
-        assert list(one.completed_steps("cafe-seoul", AMOY)) == ["validate"]
+        assert list(one.partners.completed_steps("cafe-seoul", AMOY)) == ["validate"]
 
 
 def test_ops_store__database_that_cannot_be_opened__says_where_and_what_to_do(tmp_path: Path) -> None:
@@ -564,18 +573,18 @@ def test_ops_store__database_that_cannot_be_opened__says_where_and_what_to_do(tm
 def test_forget__removes_the_partner_its_steps_and_monitoring_on_that_chain_only(
     store: OpsStore, onboarding: PartnerConfig
 ) -> None:
-    store.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
-    store.begin_onboarding(onboarding, POLYGON)
-    store.record_step("cafe-seoul", POLYGON, "validate")
+    store.partners.activate("cafe-seoul", AMOY, CONTRACT, WHEN, ENDPOINTS)
+    store.partners.begin_onboarding(onboarding, POLYGON)
+    store.partners.record_step("cafe-seoul", POLYGON, "validate")
 
-    assert store.forget("cafe-seoul", AMOY) is True
+    assert store.partners.forget("cafe-seoul", AMOY) is True
 
-    assert store.get_partner("cafe-seoul", AMOY) is None
-    assert store.get_monitoring("cafe-seoul", AMOY) is None
-    assert store.list_steps("cafe-seoul", AMOY) == []
-    assert list(store.completed_steps("cafe-seoul", POLYGON)) == ["validate"]
-    assert store.begin_onboarding(onboarding, AMOY).status == "onboarding"
-    assert store.forget("nobody", AMOY) is False
+    assert store.partners.get_partner("cafe-seoul", AMOY) is None
+    assert store.partners.get_monitoring("cafe-seoul", AMOY) is None
+    assert store.partners.list_steps("cafe-seoul", AMOY) == []
+    assert list(store.partners.completed_steps("cafe-seoul", POLYGON)) == ["validate"]
+    assert store.partners.begin_onboarding(onboarding, AMOY).status == "onboarding"
+    assert store.partners.forget("nobody", AMOY) is False
 
 
 # ------------------------------------------------------------------------------------------- relaying
@@ -601,14 +610,14 @@ MESSENGER = "0x" + "11" * 20
 
 
 def test_relayer_cursor__unknown_chain__is_none(store):
-    assert store.relayer_cursor(137, MESSENGER) is None
+    assert store.relayer.relayer_cursor(137, MESSENGER) is None
 
 
 def test_record_scan__stores_new_messages_as_pending_and_moves_the_cursor_in_one_step(store):
-    new = store.record_scan(137, MESSENGER, 101, [_message(0), _message(1)])
+    new = store.relayer.record_scan(137, MESSENGER, 101, [_message(0), _message(1)])
     assert [m.nonce for m in new] == [0, 1]
-    assert store.relayer_cursor(137, MESSENGER) == 101
-    pending = store.pending_messages()
+    assert store.relayer.relayer_cursor(137, MESSENGER) == 101
+    pending = store.relayer.pending_messages()
     assert [(m.nonce, m.status, m.payload) for m in pending] == [
         (0, "pending", b"\0" * 64),
         (1, "pending", b"\1" * 64),
@@ -616,54 +625,57 @@ def test_record_scan__stores_new_messages_as_pending_and_moves_the_cursor_in_one
 
 
 def test_record_scan__a_message_seen_again__is_not_duplicated_nor_reset(store):
-    store.record_scan(137, MESSENGER, 101, [_message(0)])
-    store.mark_delivered(_id(_message(0)), "0x" + "ab" * 32)
-    again = store.record_scan(137, MESSENGER, 120, [_message(0), _message(1)])
+    store.relayer.record_scan(137, MESSENGER, 101, [_message(0)])
+    store.relayer.mark_delivered(_id(_message(0)), "0x" + "ab" * 32)
+    again = store.relayer.record_scan(137, MESSENGER, 120, [_message(0), _message(1)])
     assert [m.nonce for m in again] == [1]
-    assert store.get_message(_id(_message(0))).status == "delivered"
-    assert len(store.list_messages()) == 2
+    assert store.relayer.get_message(_id(_message(0))).status == "delivered"
+    assert len(store.relayer.list_messages()) == 2
 
 
 def test_record_scan__moving_the_cursor_back__is_refused_and_records_nothing(store):
-    store.record_scan(137, MESSENGER, 200, [])
+    store.relayer.record_scan(137, MESSENGER, 200, [])
     with pytest.raises(OpsStoreError, match="refusing to move it back to 150"):
-        store.record_scan(137, MESSENGER, 150, [_message(7)])
-    assert store.relayer_cursor(137, MESSENGER) == 200
-    assert store.list_messages() == []
+        store.relayer.record_scan(137, MESSENGER, 150, [_message(7)])
+    assert store.relayer.relayer_cursor(137, MESSENGER) == 200
+    assert store.relayer.list_messages() == []
 
 
 def test_reset_relayer_cursor__moves_it_back_on_purpose(store):
-    store.record_scan(137, MESSENGER, 200, [])
-    store.reset_relayer_cursor(137, MESSENGER, 0)
-    assert store.relayer_cursor(137, MESSENGER) == 0
+    store.relayer.record_scan(137, MESSENGER, 200, [])
+    store.relayer.reset_relayer_cursor(137, MESSENGER, 0)
+    assert store.relayer.relayer_cursor(137, MESSENGER) == 0
 
 
 def test_cursors__are_kept_per_chain(store):
-    store.record_scan(137, MESSENGER, 10, [])
-    store.record_scan(1, MESSENGER, 99, [])
-    assert (store.relayer_cursor(137, MESSENGER), store.relayer_cursor(1, MESSENGER)) == (10, 99)
+    store.relayer.record_scan(137, MESSENGER, 10, [])
+    store.relayer.record_scan(1, MESSENGER, 99, [])
+    assert (store.relayer.relayer_cursor(137, MESSENGER), store.relayer.relayer_cursor(1, MESSENGER)) == (
+        10,
+        99,
+    )
 
 
 def test_pending_messages__filter_by_destination_and_leave_out_delivered(store):
-    store.record_scan(137, MESSENGER, 10, [_message(0, dst=1), _message(1, dst=56)])
-    store.record_scan(1, MESSENGER, 10, [_message(0, src=1, dst=137)])
-    store.mark_delivered(_id(_message(0, src=1, dst=137)), None)
-    assert [m.dst_chain_id for m in store.pending_messages()] == [1, 56]
-    assert [m.nonce for m in store.pending_messages(dst_chain_id=56)] == [1]
+    store.relayer.record_scan(137, MESSENGER, 10, [_message(0, dst=1), _message(1, dst=56)])
+    store.relayer.record_scan(1, MESSENGER, 10, [_message(0, src=1, dst=137)])
+    store.relayer.mark_delivered(_id(_message(0, src=1, dst=137)), None)
+    assert [m.dst_chain_id for m in store.relayer.pending_messages()] == [1, 56]
+    assert [m.nonce for m in store.relayer.pending_messages(dst_chain_id=56)] == [1]
 
 
 def test_delivery_attempts__are_counted_with_the_last_error_and_cleared_on_delivery(store):
-    store.record_scan(137, MESSENGER, 10, [_message(0)])
+    store.relayer.record_scan(137, MESSENGER, 10, [_message(0)])
     mid = _id(_message(0))
-    store.record_delivery_attempt(mid, "LimitExceeded")
-    record = store.record_delivery_attempt(mid, "LimitExceeded")
+    store.relayer.record_delivery_attempt(mid, "LimitExceeded")
+    record = store.relayer.record_delivery_attempt(mid, "LimitExceeded")
     assert (record.attempts, record.last_error) == (2, "LimitExceeded")
-    done = store.mark_delivered(mid, "0x" + "cd" * 32)
+    done = store.relayer.mark_delivered(mid, "0x" + "cd" * 32)
     assert (done.status, done.last_error, done.tx_hash) == ("delivered", None, "0x" + "cd" * 32)
     assert done.delivered_at is not None
-    assert store.mark_delivered(mid, "0x" + "ef" * 32).tx_hash == "0x" + "cd" * 32  # idempotent
+    assert store.relayer.mark_delivered(mid, "0x" + "ef" * 32).tx_hash == "0x" + "cd" * 32  # idempotent
 
 
 def test_unknown_message__says_the_relayer_has_not_seen_it(store):
     with pytest.raises(OpsStoreError, match="the relayer has not seen it"):
-        store.mark_delivered("0x" + "00" * 32, None)
+        store.relayer.mark_delivered("0x" + "00" * 32, None)

@@ -1,4 +1,4 @@
-"""Specs of link_ops.validation (onboarding step 1), against a real HTTP server on 127.0.0.1."""
+"""Specs of link_ops.partners.validation (onboarding step 1), against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from link_ops.exceptions import ConfigurationError
-from link_ops.partners_config import PartnerConfig
-from link_ops.validation import (
+from link_ops.model.partner_config import PartnerConfig
+from link_ops.partners.validation import (
     SUPPORTED_AUTH_METHODS,
     EndpointCheck,
     PartnerValidationError,

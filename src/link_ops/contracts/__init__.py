@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import ConfigurationError
+from link_ops.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from ape.contracts import ContractContainer, ContractInstance

@@ -4,6 +4,6 @@
 inside (ape 0.8.51's own ``isolate`` context manager swallows it).
 """
 
-from .isolation import IsolationError, isolated
+from link_ops.testing.isolation import IsolationError, isolated
 
 __all__ = ["IsolationError", "isolated"]

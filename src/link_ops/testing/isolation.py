@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
-from ..exceptions import LinkOpsError
+from link_ops.exceptions import LinkOpsError
 
 if TYPE_CHECKING:
     from ape.managers.chain import ChainManager

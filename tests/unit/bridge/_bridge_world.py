@@ -4,7 +4,7 @@ Two messengers, H (home) and R (remote), share a signer set (3 keys, threshold 2
 chain 31337. Home: the protocol's LBC and cubes behind `LBCBridge(home)` and `CubeBridge`. Remote: a second
 LBCToken minted only by `LBCBridge(remote)`, and a `RemoteCubeBridge` with its `RemoteCube`. Each bridge's
 peer is its counterpart on 31337. A message moves by reading `MessageSent` from the send receipt, signing
-it for the destination messenger with `link_ops.attest`, and calling `deliver` there.
+it for the destination messenger with `link_ops.model.attest`, and calling `deliver` there.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
-from link_ops.attest import Message, attest
+from link_ops.model.attest import Message, attest
 
 CHAIN_ID = 31337  # the local anvil: home and remote at once
 OTHER_CHAIN = 137  # a chain id that is never this one

@@ -30,8 +30,8 @@ from _errors import reverts
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from link_ops import attest
-from link_ops.attest import Message
+from link_ops.model import attest
+from link_ops.model.attest import Message
 
 AMOUNT = 5 * LBC
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141

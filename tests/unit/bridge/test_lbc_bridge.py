@@ -28,7 +28,7 @@ from _errors import reverts, reverts_with_selector
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from link_ops.attest import Message
+from link_ops.model.attest import Message
 from link_ops.testing import isolated
 
 UINT104_MAX = 2**104 - 1

@@ -14,10 +14,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from .deployments import load_record
-from .exceptions import UnsupportedChainError
+from link_ops.exceptions import UnsupportedChainError
 
 
 @dataclass(frozen=True)
@@ -101,6 +99,7 @@ CHAINS: dict[int, ChainInfo] = {
     )
 }
 
+
 #: The same chains by :attr:`ChainInfo.key`.
 CHAINS_BY_KEY: dict[str, ChainInfo] = {c.key: c for c in CHAINS.values()}
 
@@ -152,13 +151,13 @@ def rpc_url(info: ChainInfo, environ: Mapping[str, str] | None = None) -> str | 
     return env.get(info.rpc_env, "").strip() or None
 
 
-def deployment_addresses(info: ChainInfo, deployments_dir: Path) -> dict[str, str]:
-    """What link-ops deployed on `info`'s chain, by contract name (``{"LBCToken": "0x…"}``).
+ChainRef = ChainInfo | str | int
 
-    Read from ``<deployments_dir>/<chain_id>.json``; empty when there is no record. Raises
-    :class:`~link_ops.exceptions.DeploymentRecordError` when the record is unreadable or names another chain.
-    """
-    record = load_record(deployments_dir, info.chain_id)
-    if record is None:
-        return {}
-    return {name: contract.address for name, contract in record.contracts.items()}
+
+def resolve_chain(chain: ChainRef) -> ChainInfo:
+    """`chain` as :class:`ChainInfo`; raises :class:`~link_ops.exceptions.UnsupportedChainError`."""
+    if isinstance(chain, ChainInfo):
+        return chain
+    if isinstance(chain, int) and not isinstance(chain, bool):
+        return chain_by_id(chain)
+    return chain_by_key(str(chain))

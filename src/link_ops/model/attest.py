@@ -20,9 +20,17 @@ MESSAGE_TYPE = (
     "Message(uint256 srcChainId,address srcMessenger,address sender,uint256 dstChainId,address receiver,"
     "uint64 nonce,bytes payload)"
 )
+
+
 MESSAGE_TYPEHASH = keccak(text=MESSAGE_TYPE)
+
+
 DOMAIN_NAME = "LINK AttestedMessenger"
+
+
 DOMAIN_VERSION = "1"
+
+
 _DOMAIN_TYPEHASH = keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )

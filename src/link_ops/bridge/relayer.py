@@ -4,7 +4,7 @@ Every round (:meth:`Relayer.poll`) does two things, in this order, each safe to 
 
 1. **read**: for each chain, the ``MessageSent`` events from its cursor (the first block not yet read) to
    the head are stored as pending together with the new cursor, in one transaction of the operations store
-   (:meth:`~link_ops.store.OpsStore.record_scan`). Killed before that commits, the next run reads the same
+   (:meth:`~link_ops.store.RelayerStore.record_scan`). Killed before that commits, the next run reads the same
    blocks again; after it, the messages are on record.
 2. **deliver**: each pending message is first looked up on its destination (``executed``); one already
    executed, by us before a crash or by anyone, is only marked delivered. Otherwise the signers attest it
@@ -27,9 +27,11 @@ from ape.exceptions import ApeException
 from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
-from .attest import attest
-from .bridge import BridgeSide, Connections, message_from_event
-from .store import OpsStore, RelayedMessage
+from link_ops.bridge.client import message_from_event
+from link_ops.bridge.connections import Connections
+from link_ops.bridge.deploy import BridgeSide
+from link_ops.model.attest import attest
+from link_ops.store import OpsStore, RelayedMessage
 
 Progress = Callable[[str], None]
 
@@ -108,20 +110,20 @@ class Relayer:
         messenger = str(side.messenger.address)
         with self.connections.on(side.chain.key):
             head = int(chain.blocks.height)
-            start = self.store.relayer_cursor(side.chain.chain_id, messenger)
+            start = self.store.relayer.relayer_cursor(side.chain.chain_id, messenger)
             start = side.deployed_at_block if start is None else start
             logs = list(side.messenger.MessageSent.range(start, head + 1)) if start <= head else []
         seen = [message_from_event(log, side) for log in logs]
-        report.seen += self.store.record_scan(side.chain.chain_id, messenger, head + 1, seen)
+        report.seen += self.store.relayer.record_scan(side.chain.chain_id, messenger, head + 1, seen)
         report.heads[side.chain.key] = head
 
     # -- delivering -----------------------------------------------------------------------------------------
 
     def _deliver_pending(self, report: RoundReport, say: Progress) -> None:
-        for pending in self.store.pending_messages():
+        for pending in self.store.relayer.pending_messages():
             destination = self.sides.get(pending.dst_chain_id)
             if destination is None:
-                self.store.record_delivery_attempt(
+                self.store.relayer.record_delivery_attempt(
                     pending.message_id, f"no bridge known on chain {pending.dst_chain_id}"
                 )
                 report.failed[pending.message_id] = "unknown destination"
@@ -129,7 +131,7 @@ class Relayer:
             message = pending.message
             with self.connections.on(destination.chain.key):
                 if destination.messenger.executed(message.message_id):
-                    self.store.mark_delivered(pending.message_id, None)
+                    self.store.relayer.mark_delivered(pending.message_id, None)
                     report.found_executed.append(pending.message_id)
                     continue
                 signatures = attest(message, str(destination.messenger.address), self.signer_keys)
@@ -140,12 +142,12 @@ class Relayer:
                     )
                 except ApeException as exc:
                     error = describe_revert(exc, destination)
-                    self.store.record_delivery_attempt(pending.message_id, error)
+                    self.store.relayer.record_delivery_attempt(pending.message_id, error)
                     report.failed[pending.message_id] = error
                     say(f"{pending.message_id[:10]}… not delivered: {error}")
                     continue
             self._hook("delivered")
-            self.store.mark_delivered(pending.message_id, str(receipt.txn_hash))
+            self.store.relayer.mark_delivered(pending.message_id, str(receipt.txn_hash))
             report.delivered.append(pending.message_id)
             say(f"{pending.message_id[:10]}… delivered to chain {pending.dst_chain_id}")
 

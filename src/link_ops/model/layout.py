@@ -77,61 +77,89 @@ __all__ = [
     "ownership_slot",
 ]
 
-# ---------------------------------------------------------------------------------------------------------
-# Constants. The names and values are those of CubeNode.sol; the few marked "Python only" are derived.
-# ---------------------------------------------------------------------------------------------------------
 
 #: Wei per reward unit. Rates are whole units per second and totals whole units.
 UNIT: Final = 10**12
+
+
 #: Number of tiers; valid tiers are 0 .. TIERS - 1.
 TIERS: Final = 4
 
+
 #: Node word: the owner address, bits 0..159 (Solady's part of the slot).
 OWNER_MASK: Final = (1 << 160) - 1
+
+
 #: Node word: the ``active`` flag, bit 160.
 ACTIVE_BIT: Final = 1 << 160
+
+
 #: Node word: the ``carried`` flag, bit 161.
 CARRIED_BIT: Final = 1 << 161
+
+
 #: Node word: ``tier`` sits at bits 162..163.
 TIER_SHIFT: Final = 162
+
+
 TIER_MASK: Final = (1 << 2) - 1
+
+
 #: Node word: ``last claim time`` sits at bits 164..203.
 TIME_SHIFT: Final = 164
+
+
 TIME_MASK: Final = (1 << 40) - 1
+
+
 #: Node word: ``total mined`` sits at bits 204..255.
 MINED_SHIFT: Final = 204
+
+
 MINED_MAX: Final = (1 << 52) - 1
+
 
 #: Rates word: the pause flag, bit 255.
 PAUSED_BIT: Final = 1 << 255
+
+
 #: Rates word: bits per tier (tier ``t`` starts at bit ``TIER_WIDTH * t``).
 TIER_WIDTH: Final = 63
+
+
 #: Rates word, inside a tier's field: the rate in units per second, bits 0..22.
 RATE_MASK: Final = (1 << 23) - 1
+
+
 #: Rates word, inside a tier's field: ``since`` starts at bit 23.
 SINCE_SHIFT: Final = 23
+
+
 #: Rates word: the mask of one tier's 63-bit field.
 TIER_FIELD_MASK: Final = (1 << 63) - 1
+
 
 #: The largest cube id (ids fit the seed interface's ``uint32``).
 MAX_CUBE_ID: Final = (1 << 32) - 1
 
+
 #: Python only: the mask of ``since`` once shifted down (40 bits).
 SINCE_MASK: Final = TIER_FIELD_MASK >> SINCE_SHIFT
+
+
 #: Python only: the rates word's unused bits 252..254, which the contract never sets.
 RATES_UNUSED_MASK: Final = PAUSED_BIT - (1 << (TIER_WIDTH * TIERS))
+
+
 #: Python only: the largest uint256.
 UINT256_MAX: Final = (1 << 256) - 1
+
 
 #: Solady ERC721's ``_ERC721_MASTER_SLOT_SEED``.
 ERC721_MASTER_SLOT_SEED: Final = 0x7D8825530A5A2E7A << 192
 
+
 _ADDRESS_RE: Final = re.compile(r"^0x[0-9a-fA-F]{40}$")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Validation helpers
-# ---------------------------------------------------------------------------------------------------------
 
 
 def _is_address(value: object) -> bool:
@@ -176,11 +204,6 @@ def _check_flag(field: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{field} = {value!r} is not a bool; allowed False or True (1 bit)")
     return value
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The node word
-# ---------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -235,11 +258,6 @@ class NodeWord:
             last_claim_time=(word >> TIME_SHIFT) & TIME_MASK,
             total_mined_units=word >> MINED_SHIFT,
         )
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The rates word
-# ---------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -300,11 +318,6 @@ class RatesWord:
             field = (word >> (TIER_WIDTH * tier)) & TIER_FIELD_MASK
             rates.append((field & RATE_MASK, field >> SINCE_SHIFT))
         return cls(paused=word & PAUSED_BIT != 0, rates=tuple(rates))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Solady's ownership slot
-# ---------------------------------------------------------------------------------------------------------
 
 
 def ownership_slot(cube_id: int) -> int:

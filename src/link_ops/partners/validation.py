@@ -1,7 +1,8 @@
 """Onboarding step 1: checking a partner's technical integration before anything touches a chain.
 
-:func:`validate_integration` GETs every API endpoint of a :class:`~link_ops.partners_config.PartnerConfig`
-at once and checks its auth method; it reports every problem together, so a partner fixes them in one round.
+:func:`validate_integration` GETs every API endpoint of a
+:class:`~link_ops.model.partner_config.PartnerConfig` at once and checks its auth method; it reports every
+problem together, so a partner fixes them in one round.
 No ape: the only network traffic is the HTTP checks.
 """
 
@@ -17,13 +18,17 @@ from typing import get_args
 import requests
 from urllib3.exceptions import NameResolutionError
 
-from .exceptions import ConfigurationError
-from .partners_config import AuthMethod, PartnerConfig
+from link_ops.exceptions import ConfigurationError
+from link_ops.model.partner_config import AuthMethod, PartnerConfig
 
 #: Auth methods link-ops can set up for an integration.
 SUPPORTED_AUTH_METHODS: tuple[str, ...] = get_args(AuthMethod)
+
+
 #: Most endpoints checked at the same time.
 MAX_PARALLEL_CHECKS = 16
+
+
 USER_AGENT = "link-ops-partner-validation"
 
 

@@ -1,10 +1,10 @@
 """The bridge demo: LBC and a CUBE go from Polygon to Ethereum and back, on two local chains at once.
 
-Two anvils play Polygon (137) and Ethereum (1) (:class:`~link_ops.multichain.LocalChains`). The protocol and
-the home bridge are deployed on "Polygon", the remote bridge on "Ethereum"; a holder mines LBC with three
-cubes, sends LBC and a cube out and back through :class:`~link_ops.bridge.CrossChainBridge`, and a
-:class:`~link_ops.relayer.Relayer` with two of three signers delivers each message. The cube keeps mining
-while it is away; its holder claims that at home.
+Two anvils play Polygon (137) and Ethereum (1) (:class:`~link_ops.testing.localchains.LocalChains`). The
+protocol and the home bridge are deployed on "Polygon", the remote bridge on "Ethereum"; a holder mines LBC
+with three cubes, sends LBC and a cube out and back through :class:`~link_ops.bridge.CrossChainBridge`, and
+a :class:`~link_ops.bridge.relayer.Relayer` with two of three signers delivers each message. The cube keeps
+mining while it is away; its holder claims that at home.
 """
 
 from __future__ import annotations
@@ -17,15 +17,18 @@ from typing import Any
 
 from ape import chain
 
-from .bridge import CrossChainBridge, deploy_bridges
-from .chains import chain_by_key
-from .deploy import deploy_protocol
-from .exceptions import LinkOpsError
-from .multichain import LocalChains
-from .relayer import Relayer
-from .store import OpsStore
+from link_ops.bridge.client import CrossChainBridge
+from link_ops.bridge.deploy import deploy_bridges
+from link_ops.bridge.relayer import Relayer
+from link_ops.exceptions import LinkOpsError
+from link_ops.model.chains import chain_by_key
+from link_ops.protocol.deploy import deploy_protocol
+from link_ops.store import OpsStore
+from link_ops.testing.localchains import LocalChains
 
 DAY = 86_400
+
+
 Progress = Callable[[str], None]
 
 
@@ -95,7 +98,7 @@ def run_bridge_demo(
                 round_ = relayer.poll()
                 if message_id not in round_.delivered:
                     raise LinkOpsError(f"the relayer did not deliver {message_id}: {round_.failed}")
-                delivery = store.get_message(message_id)
+                delivery = store.relayer.get_message(message_id)
                 deliver_gas = 0
                 if delivery is not None and delivery.tx_hash:
                     dst = ethereum if delivery.dst_chain_id == ethereum.chain_id else polygon

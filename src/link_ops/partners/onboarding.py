@@ -23,12 +23,12 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
-from . import contracts
-from .deploy import Protocol
-from .exceptions import ConfigurationError, LinkOpsError
-from .partners_config import PartnerConfig, PartnerConfigError
-from .store import OpsStore
-from .validation import PartnerValidationError, validate_integration
+from link_ops import contracts
+from link_ops.exceptions import ConfigurationError, LinkOpsError
+from link_ops.model.partner_config import PartnerConfig, PartnerConfigError
+from link_ops.partners.validation import PartnerValidationError, validate_integration
+from link_ops.protocol.deploy import Protocol
+from link_ops.store import OpsStore
 
 __all__ = [
     "STEPS",
@@ -40,9 +40,13 @@ __all__ = [
     "onboard_new_partner",
 ]
 
+
 #: The onboarding steps, in order.
 STEPS = ("validate", "deploy", "fund", "monitor")
+
+
 _ZERO = "0x0000000000000000000000000000000000000000"
+
 
 Reporter = Callable[[str, str], None]
 
@@ -105,7 +109,7 @@ def onboard_new_partner(
     partner_id32 = config.partner_id_bytes32()
     partner = to_checksum_address(partner_account or sender.address)
 
-    record = ops.get_partner(config.partner_id, chain_id)
+    record = ops.partners.get_partner(config.partner_id, chain_id)
     on_chain = str(factory.partnerOf(partner_id32))
     if record is not None and record.status == "active" and on_chain != _ZERO:
         say("monitor", f"{config.partner_id} is already active at {on_chain}")
@@ -118,13 +122,13 @@ def onboard_new_partner(
             "store belongs to another deployment or network (a restarted local chain?). Point "
             "LINK_OPS_DB_URL at this deployment's store."
         )
-    ops.begin_onboarding(config, chain_id)
-    done = ops.completed_steps(config.partner_id, chain_id)
+    ops.partners.begin_onboarding(config, chain_id)
+    done = ops.partners.completed_steps(config.partner_id, chain_id)
 
     def mark_done(step: str, detail: str, gas: int | None = None) -> None:
         # A step done by an earlier, interrupted run stays as it was recorded then.
         if step not in done:
-            ops.record_step(config.partner_id, chain_id, step, detail=detail, gas_used=gas)
+            ops.partners.record_step(config.partner_id, chain_id, step, detail=detail, gas_used=gas)
 
     gas_used = 0
     token = _welcome_token(config, protocol)
@@ -135,7 +139,9 @@ def onboard_new_partner(
             validate_integration(config, timeout=health_timeout)
         except PartnerValidationError as exc:
             if "validate" not in done:
-                ops.record_step(config.partner_id, chain_id, "validate", status="failed", detail=str(exc))
+                ops.partners.record_step(
+                    config.partner_id, chain_id, "validate", status="failed", detail=str(exc)
+                )
             raise
         mark_done("validate", "endpoints answered, auth supported")
         say("validate", "integration valid")
@@ -174,12 +180,9 @@ def onboard_new_partner(
 
     # 4. Monitoring: registering it is what makes the partner active.
     integration_time = datetime.now(timezone.utc)
-    ops.activate(config.partner_id, chain_id, on_chain, integration_time, list(config.api_endpoints))
+    ops.partners.activate(config.partner_id, chain_id, on_chain, integration_time, list(config.api_endpoints))
     say("monitor", "registered for monitoring against the partner SLA")
     return _result(config, on_chain, integration_time, gas_used=gas_used, already=False)
-
-
-# --------------------------------------------------------------------------------------------- internals
 
 
 def _result(

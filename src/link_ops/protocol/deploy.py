@@ -17,9 +17,17 @@ from ape import chain, project
 from ape.contracts import ContractInstance
 from eth_utils.address import is_address, to_checksum_address
 
-from . import contracts, layout
-from .chains import chain_name, is_local_chain
-from .deployments import (
+from link_ops import contracts
+from link_ops.exceptions import (
+    ConfigurationError,
+    DeploymentRecordError,
+    MissingAccountError,
+    RecordedContractMissingError,
+    WrongChainError,
+)
+from link_ops.model import layout
+from link_ops.model.chains import chain_name, is_local_chain
+from link_ops.protocol.records import (
     ContractRecord,
     DeploymentRecord,
     deployments_directory,
@@ -27,18 +35,14 @@ from .deployments import (
     record_path,
     save_record,
 )
-from .exceptions import (
-    ConfigurationError,
-    DeploymentRecordError,
-    MissingAccountError,
-    RecordedContractMissingError,
-    WrongChainError,
-)
 
 #: Default hard cap of LBC: one billion LBC.
 DEFAULT_LBC_CAP = 1_000_000_000 * 10**18
+
+
 #: Default rates in LBC wei per second per cube, tiers 0..3 (about 0.95, 2, 5 and 10 LBC a day).
 DEFAULT_TIER_RATES: tuple[int, ...] = (11 * 10**12, 23 * 10**12, 58 * 10**12, 116 * 10**12)
+
 
 #: Gas limit of ``setTierRate``. Its cost depends on the block it lands in: a change in the same second as
 #: the tier's last one rewrites that checkpoint (about 39,000 gas), a later one appends a new checkpoint
@@ -46,9 +50,15 @@ DEFAULT_TIER_RATES: tuple[int, ...] = (11 * 10**12, 23 * 10**12, 58 * 10**12, 11
 #: happens when a deployment's transactions land a block later than estimated. Unused gas is not paid.
 SET_TIER_RATE_GAS_LIMIT = 100_000
 
+
 LBC = "LBCToken"
+
+
 CUBES = "OptimizedCubeManagement"
+
+
 FACTORY = "PartnerFactory"
+
 
 Reporter = Callable[[str], None]
 
@@ -264,9 +274,6 @@ def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = No
             "`ape run deploy --network ... --account ...` to finish the deployment"
         )
     return Protocol(lbc, cubes, factory, chain_id, rec.admin, record_path(directory, chain_id), reused=True)
-
-
-# --------------------------------------------------------------------------------------------- internals
 
 
 def _address_of(who: Any) -> str:

@@ -15,14 +15,15 @@ from urllib.parse import urlparse
 
 from ape import chain
 
-from . import contracts
-from .chains import chain_name, is_local_chain
-from .deploy import Protocol, deploy_protocol
-from .exceptions import WrongChainError
-from .localhealth import serve_health
-from .partners import OnboardingResult, PartnerConfig, onboard_new_partner
-from .rewards import RewardModel
-from .store import OpsStore
+from link_ops import contracts
+from link_ops.exceptions import WrongChainError
+from link_ops.model.chains import chain_name, is_local_chain
+from link_ops.model.partner_config import PartnerConfig
+from link_ops.model.rewards import RewardModel
+from link_ops.partners.onboarding import OnboardingResult, onboard_new_partner
+from link_ops.protocol.deploy import Protocol, deploy_protocol
+from link_ops.store import OpsStore
+from link_ops.testing.health import serve_health
 
 #: Cubes per tier for each demo holder.
 DEMO_HOLDINGS: dict[str, dict[int, int]] = {
@@ -30,6 +31,8 @@ DEMO_HOLDINGS: dict[str, dict[int, int]] = {
     "bob": {2: 6},
     "carol": {0: 3, 1: 2, 3: 2},
 }
+
+
 TIER_NAMES = ("Bronze", "Silver", "Gold", "Diamond")
 
 

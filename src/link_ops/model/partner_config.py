@@ -30,27 +30,45 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from .exceptions import ConfigurationError
-from .layout import TIERS
+from link_ops.exceptions import ConfigurationError
+from link_ops.model.layout import TIERS
 
 #: How an integration authenticates; the only ones link-ops knows how to set up.
 AuthMethod = Literal["api_key", "oauth2", "hmac", "mtls"]
+
+
 #: The token value that means the protocol's own LBC token.
 LBC_TOKEN = "LBC"
+
+
 #: A discount of 100 %, in basis points.
 MAX_BPS = 10_000
+
+
 #: Benefit amounts are stored on chain in 96 bits.
 AMOUNT_LIMIT = 2**96
+
+
 #: Longest claim window: ten years.
 MAX_CLAIM_WINDOW_DAYS = 3650
+
+
 #: Longest partner name, in characters.
 MAX_NAME_CHARS = 64
+
+
 #: A bytes32 holds this many UTF-8 bytes.
 BYTES32 = 32
 
+
 PARTNER_ID_RE = re.compile(r"[a-z0-9-]{3,32}")
+
+
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
 EXAMPLE_CONFIG = "partners/example.yaml"
+
 
 StrictInt = Annotated[int, Strict()]
 
@@ -128,8 +146,14 @@ def _duplicates_problem(values: Sequence[Any]) -> str | None:
 
 
 Url = Annotated[str, AfterValidator(_check_url)]
+
+
 ServiceName = Annotated[str, AfterValidator(_check_service)]
+
+
 Tier = Annotated[int, AfterValidator(_check_tier)]
+
+
 Bps = Annotated[int, Strict(), Field(ge=0, le=MAX_BPS)]
 
 

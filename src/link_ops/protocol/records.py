@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .exceptions import DeploymentRecordError
+from link_ops.exceptions import DeploymentRecordError
+from link_ops.model.chains import ChainInfo
 
 
 class ContractRecord(BaseModel):
@@ -97,3 +98,15 @@ def save_record(directory: Path, record: DeploymentRecord) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def deployment_addresses(info: ChainInfo, deployments_dir: Path) -> dict[str, str]:
+    """What link-ops deployed on `info`'s chain, by contract name (``{"LBCToken": "0x…"}``).
+
+    Read from ``<deployments_dir>/<chain_id>.json``; empty when there is no record. Raises
+    :class:`~link_ops.exceptions.DeploymentRecordError` when the record is unreadable or names another chain.
+    """
+    record = load_record(deployments_dir, info.chain_id)
+    if record is None:
+        return {}
+    return {name: contract.address for name, contract in record.contracts.items()}

@@ -2,12 +2,14 @@
 
 ape connects to ``--network`` right after collection, in a hook that wraps this plugin's
 ``pytest_collection_finish``, so the upstream is ready before ape's fork starts: ``$POLYGON_RPC_URL`` (or
-``$AMOY_RPC_URL``), checked, or else a local stand-in (see :func:`link_ops.fork.open_fork_session`). The
-stand-in gets the protocol deployed on it only when a collected test asks for the ``live`` fixture.
+``$AMOY_RPC_URL``), checked, or else a local stand-in (see
+:func:`link_ops.testing.standin.open_fork_session`). The stand-in gets the protocol deployed on it only
+when a collected test asks for the ``live`` fixture.
 Whatever happens in the session, pass or fail, the stand-in is stopped and its port released when pytest
 unconfigures (and, should that never run, at interpreter exit).
 
-Load it with ``pytest_plugins = ["link_ops.pytest_fork"]`` in a conftest, or ``-p link_ops.pytest_fork``.
+Load it with ``pytest_plugins = ["link_ops.testing.pytest_fork"]`` in a conftest, or
+``-p link_ops.testing.pytest_fork``.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from .exceptions import UpstreamError
-from .fork import ForkSession, fork_target, open_fork_session, upstream_from_env
+from link_ops.exceptions import UpstreamError
+from link_ops.fork import fork_target, upstream_from_env
+from link_ops.testing.standin import ForkSession, open_fork_session
 
 #: The fixture that needs the recorded live deployment (tests/fork/conftest.py provides it).
 LIVE_FIXTURE = "live"
+
+
 _SESSION = pytest.StashKey[ForkSession]()
 
 

@@ -1,7 +1,7 @@
 """Several local chains at once, driven from one Python process through ape.
 
-:class:`LocalChains` starts one anvil per chain (a :class:`~link_ops.fork.LocalUpstream` with the chain's id)
-and connects ape to each under the chain's real ape network, through ape's URL shortcut
+:class:`LocalChains` starts one anvil per chain (a :class:`~link_ops.testing.standin.LocalUpstream` with the
+chain's id) and connects ape to each under the chain's real ape network, through ape's URL shortcut
 (``polygon:mainnet:http://127.0.0.1:<port>``, ``ethereum:mainnet:…``, ``bsc:mainnet:…``): the same
 networks, ecosystems and chain-id checks the bridge meets on the real chains. ape sends calls and
 transactions to its *active* provider, so :meth:`LocalChains.on` makes one chain active for a block and
@@ -37,72 +37,31 @@ Everything is stopped, disconnected and restored on exit, whatever happened insi
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
 
 from ape import chain as chain_manager
-from ape import networks
 from ape.api.networks import ProviderContextManager, ProxyInfoAPI
 from ape.api.providers import ProviderAPI
 from ape.api.query import ContractCreation
 from ape.managers._contractscache import ApeDataCache, ContractCache
-from ape.managers.chain import ChainIdCache, ChainManager
+from ape.managers.chain import ChainManager
 from ethpm_types import ContractType
 from pydantic import BaseModel
 
-from .chains import ChainInfo, chain_by_id, chain_by_key
-from .exceptions import StandInError
-from .fork import LocalUpstream
+from link_ops.bridge.connections import activate, connect, disconnect, without_confirmations
+from link_ops.exceptions import StandInError
+from link_ops.model.chains import ChainInfo, ChainRef, resolve_chain
+from link_ops.testing.standin import LocalUpstream
 
 #: What :class:`LocalChains` starts when not told: the home chain and one remote chain.
 DEFAULT_CHAINS: tuple[str, ...] = ("polygon", "ethereum")
 
-ChainRef = ChainInfo | str | int
+
 """A chain as :class:`ChainInfo`, its key (``"polygon"``) or its id (``137``)."""
-
-
-def resolve_chain(chain: ChainRef) -> ChainInfo:
-    """`chain` as :class:`ChainInfo`; raises :class:`~link_ops.exceptions.UnsupportedChainError`."""
-    if isinstance(chain, ChainInfo):
-        return chain
-    if isinstance(chain, int):
-        return chain_by_id(chain)
-    return chain_by_key(chain)
-
-
-def _forget_chain_id(provider: ProviderAPI) -> None:
-    # ape 0.8.51 keys its chain-id cache by network name alone ("mainnet" for polygon, ethereum and bsc):
-    # dropping the entry makes the next `chain.chain_id` ask the provider that is active now.
-    ChainManager._chain_id_cache.pop(ChainIdCache.key_for(provider), None)
-
-
-@contextmanager
-def activate(provider: ProviderAPI) -> Iterator[ProviderAPI]:
-    """Makes the connected `provider` ape's active one for the block, then restores the previous one.
-
-    Goes through ape's provider stack (so ``networks.parse_network_choice`` contexts nested inside unwind
-    to `provider`) and keeps ``chain.chain_id`` right on both sides of the switch.
-    """
-    if not provider.is_connected:
-        raise StandInError(
-            f"{provider.network.choice} at {provider.connection_str or '?'} is not connected: connect it "
-            "first (a LocalChains stand-in is connected only while its LocalChains runs)"
-        )
-    previous = networks.active_provider
-    context: Any = ProviderContextManager(provider=provider)  # ape leaves its __enter__/__exit__ untyped
-    context.__enter__()
-    _forget_chain_id(provider)
-    try:
-        yield provider
-    finally:
-        context.__exit__(None)
-        networks.active_provider = previous
-        if previous is not None:
-            _forget_chain_id(previous)
 
 
 @dataclass(frozen=True)
@@ -174,7 +133,7 @@ class LocalChains:
             for info in self.infos:
                 upstream = stack.enter_context(LocalUpstream(info.chain_id, anvil=self.anvil))
                 provider = connect(f"{info.ape_network}:{upstream.url}")
-                stack.callback(_disconnect, provider)
+                stack.callback(disconnect, provider)
                 self._stand_ins[info.chain_id] = StandIn(info, upstream, provider)
             self._cleanup = stack.pop_all()
         return self
@@ -245,56 +204,6 @@ class LocalChains:
                     f"({provider.connection_str or provider.name}): disconnect it (or stop the other "
                     "LocalChains) before starting a stand-in for it"
                 )
-
-
-def connect(choice: str) -> ProviderAPI:
-    """Connects ape to `choice` without making it active; the connection stays in ape's provider cache."""
-    previous = networks.active_provider
-    context = networks.parse_network_choice(choice)
-    try:
-        provider: ProviderAPI = context.__enter__()
-        context.__exit__(None)
-    finally:
-        networks.active_provider = previous
-    _forget_chain_id(provider)
-    return provider
-
-
-def _disconnect(provider: ProviderAPI) -> None:
-    connection_id = next(
-        (cid for cid, p in ProviderContextManager.connected_providers.items() if p is provider), None
-    )
-    try:
-        if provider.is_connected:
-            cast(Any, provider).disconnect()  # untyped in ape
-    finally:
-        if connection_id is not None:
-            ProviderContextManager.connected_providers.pop(connection_id, None)
-            ProviderContextManager.disconnect_map.pop(connection_id, None)
-        _forget_chain_id(provider)
-        if networks.active_provider is provider:
-            networks.active_provider = None
-
-
-def without_confirmations(info: ChainInfo) -> Callable[[], None]:
-    """Sets `info`'s network to wait for no confirmations; returns what puts the old value back."""
-    network = networks.get_ecosystem(info.ecosystem).get_network(info.network)
-    settings: Any = network.config  # the live config object for ecosystems with network configs
-    before = int(network.required_confirmations)
-    if before == 0:
-        return lambda: None
-    settings.required_confirmations = 0
-    if network.required_confirmations != 0:
-        settings.required_confirmations = before
-        raise StandInError(
-            f"cannot turn off confirmations of {info.ape_network} for its local stand-in (ape keeps "
-            f"{before}); anvil mines no block to confirm with, so transactions there would wait forever"
-        )
-
-    def restore() -> None:
-        settings.required_confirmations = before
-
-    return restore
 
 
 #: The per-network caches of ape 0.8's ContractCache, by name (ape/managers/_contractscache.py).

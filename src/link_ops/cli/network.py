@@ -15,9 +15,9 @@ import click
 from ape.cli import ConnectedProviderCommand
 from ape.cli.options import NETWORK_META_KEY
 
-from .chains import chain_name
-from .exceptions import UpstreamError
-from .fork import FORK_TARGETS, upstream_from_env
+from link_ops.exceptions import UpstreamError
+from link_ops.fork import FORK_TARGETS, upstream_from_env
+from link_ops.model.chains import chain_name
 
 
 def check_network_rpc(provider: Any) -> None:

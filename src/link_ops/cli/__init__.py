@@ -1,0 +1,1 @@
+"""What the ``ape run`` scripts share: options, the console, and how errors are shown."""
