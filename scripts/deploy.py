@@ -10,26 +10,36 @@ first test account signs by default.
 from __future__ import annotations
 
 import click
-from ape import accounts, chain
-from ape.cli import account_option, network_option
+from ape import chain
 from rich.table import Table
 
 from link_ops.cli.console import make_console
+from link_ops.cli.errors import user_errors
 from link_ops.cli.network import RpcCheckedCommand
-from link_ops.exceptions import LinkOpsError
-from link_ops.model.chains import chain_name, is_local_chain
-from link_ops.protocol.deploy import deploy_protocol
+from link_ops.cli.options import (
+    account_option,
+    command_line,
+    confirm_option,
+    default_account,
+    network_option,
+)
+from link_ops.model.chains import chain_by_id, chain_name, is_local_chain
+from link_ops.protocol.deploy import check_core_chain, deploy_protocol
 from link_ops.testing.standin import rpc_gas_price
 
 
 @click.command(cls=RpcCheckedCommand)
 @network_option()
-@account_option(prompt=False)
-@click.option("--admin", default=None, help="address that receives every admin role (default: the account)")
+@account_option()
+@click.option(
+    "--admin",
+    default=None,
+    help="the address that receives every admin role, e.g. a Safe (default: the account)",
+)
 @click.option("--cap", "cap_lbc", type=int, default=None, help="LBC hard cap in whole LBC (default 1e9)")
 @click.option("--rates", default=None, help="tier rates in wei/s, comma-separated, 4 values")
 @click.option("--no-record", is_flag=True, help="do not read or write deployments/<chain_id>.json")
-@click.option("--confirm", is_flag=True, help="needed on a live network: yes, spend real funds")
+@confirm_option()
 @click.option(
     "--gas-price-gwei", type=float, default=None, help="price the dry run at this (default: upstream)"
 )
@@ -42,25 +52,31 @@ def cli(
     confirm: bool,
     gas_price_gwei: float | None,
 ) -> None:
+    """Deploy LBC, CUBE and the partner factory on a home chain (or resume a recorded deployment)."""
     console = make_console()
+    ctx = click.get_current_context()
     network = chain.provider.network
     on_fork = bool(getattr(network, "is_fork", False))
     live = not on_fork and not is_local_chain(chain.chain_id)
+    with user_errors():
+        check_core_chain(chain_by_id(chain.chain_id))
     if live and not confirm:
+        rehearse = command_line(
+            ctx, replace={"--network": f"{network.ecosystem.name}:{network.name}-fork:foundry"}
+        )
         raise click.ClickException(
             f"{network.choice} is a live network ({chain_name(chain.chain_id)}): this deploy spends real "
-            f"funds. Rehearse it with --network {network.ecosystem.name}:{network.name}-fork:foundry, then "
-            "run again with --confirm."
+            f"funds. Rehearse it first with `{rehearse}`, then run again with --confirm."
         )
-    if account is None and (on_fork or is_local_chain(chain.chain_id)):
-        account = accounts.test_accounts[0]
+    given_account = account is not None
+    account = default_account(account, local_or_fork=on_fork or is_local_chain(chain.chain_id))
     try:
         tier_rates = [int(r) for r in rates.split(",")] if rates else None
     except ValueError as exc:
         raise click.BadParameter(
             f"--rates takes integers in wei/s, like 11000000000000,23000000000000,…: {exc}"
         ) from None
-    try:
+    with user_errors():
         protocol = deploy_protocol(
             account,
             admin=admin,
@@ -69,8 +85,6 @@ def cli(
             record=not no_record,
             report=lambda line: console.print(f"  {line}"),
         )
-    except LinkOpsError as exc:
-        raise click.ClickException(str(exc)) from None
 
     table = Table(title=f"L.I.N.K Protocol on {chain_name(protocol.chain_id)} ({protocol.chain_id})")
     table.add_column("contract")
@@ -103,7 +117,11 @@ def cli(
         f"total ({len(protocol.transactions)} transactions)", f"{total:,}", f"{total * price / 1e18:.6f}"
     )
     console.print(summary)
-    console.print(
-        f"priced at {price / 10**9:.2f} gwei ({source}); deploy for real with --network "
-        f"{network.ecosystem.name}:{network.name.removesuffix('-fork')}:node --account <alias> --confirm"
+    live_network = f"{network.ecosystem.name}:{network.name.removesuffix('-fork')}:node"
+    again = command_line(
+        ctx,
+        replace={"--network": live_network, **({} if given_account else {"--account": "<alias>"})},
+        add=["--confirm"],
     )
+    console.print(f"priced at {price / 10**9:.2f} gwei ({source}); deploy for real with:")
+    console.print(again, markup=False, highlight=False, soft_wrap=True)

@@ -24,12 +24,11 @@ from typing import Any
 
 from ape import chain
 from ape.exceptions import ApeException
-from eth_abi.abi import decode
-from eth_utils.crypto import keccak
 
 from link_ops.bridge.client import message_from_event
 from link_ops.bridge.connections import Connections
 from link_ops.bridge.deploy import BridgeSide
+from link_ops.contracts.errors import describe_revert
 from link_ops.model.attest import attest
 from link_ops.store import OpsStore, RelayedMessage
 
@@ -141,7 +140,7 @@ class Relayer:
                         message.as_tuple(), signatures, sender=self.sender
                     )
                 except ApeException as exc:
-                    error = describe_revert(exc, destination)
+                    error = describe_revert(exc)
                     self.store.relayer.record_delivery_attempt(pending.message_id, error)
                     report.failed[pending.message_id] = error
                     say(f"{pending.message_id[:10]}… not delivered: {error}")
@@ -150,24 +149,3 @@ class Relayer:
             self.store.relayer.mark_delivered(pending.message_id, str(receipt.txn_hash))
             report.delivered.append(pending.message_id)
             say(f"{pending.message_id[:10]}… delivered to chain {pending.dst_chain_id}")
-
-
-def describe_revert(exc: BaseException, side: BridgeSide) -> str:
-    """A failed delivery's reason, with custom errors of the messenger and the bridges decoded by name."""
-    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-    raw = getattr(exc, "revert_message", None) or text
-    if not (isinstance(raw, str) and raw.startswith("0x") and len(raw) >= 10):
-        return text
-    data = bytes.fromhex(raw[2:])
-    for contract in (side.messenger, side.lbc_bridge, side.cube_bridge):
-        for abi in contract.contract_type.errors:
-            if abi.selector.encode() and _selector(abi.selector) == data[:4]:
-                types = [i.canonical_type for i in abi.inputs]
-                values = decode(types, data[4:]) if types else ()
-                args = ", ".join(f"{i.name}={v}" for i, v in zip(abi.inputs, values, strict=True))
-                return f"{abi.name}({args})"
-    return text
-
-
-def _selector(signature: str) -> bytes:
-    return keccak(text=signature)[:4]

@@ -1,4 +1,6 @@
-"""What the ``ape run`` scripts share: a connected command that checks a Polygon RPC URL before connecting.
+"""The connected command every ``ape run`` script uses: the network is checked before ape connects to it.
+
+A network link-ops does not know (``arbitrum:mainnet``) is refused by name (``Unsupported chain: …``).
 
 ``polygon:mainnet:node`` and ``polygon:amoy:node`` send to ``$POLYGON_RPC_URL`` / ``$AMOY_RPC_URL`` (through
 ``ape-config.yaml``), and their ``-fork:foundry`` networks fork it. ape reports an unset variable as
@@ -15,31 +17,33 @@ import click
 from ape.cli import ConnectedProviderCommand
 from ape.cli.options import NETWORK_META_KEY
 
-from link_ops.exceptions import UpstreamError
+from link_ops.cli.errors import user_errors
+from link_ops.exceptions import UnsupportedChainError, UpstreamError
 from link_ops.fork import FORK_TARGETS, upstream_from_env
-from link_ops.model.chains import chain_name
+from link_ops.model.chains import chain_by_network
 
 
 def check_network_rpc(provider: Any) -> None:
-    """Raises :class:`UpstreamError` when `provider` (not yet connected) needs an RPC variable that is unset,
-    or (for a fork) one that serves another chain."""
+    """Raises :class:`UnsupportedChainError` for a network outside the registry, and :class:`UpstreamError`
+    when `provider` (not yet connected) needs an RPC variable that is unset, or (for a Polygon fork) one
+    that serves another chain."""
     network = provider.network
-    if network.ecosystem.name != "polygon":
+    info = chain_by_network(network.ecosystem.name, network.name)
+    if info is None:
         return
     if getattr(network, "is_fork", False):
         target = FORK_TARGETS.get(network.name.removesuffix("-fork"))
-        if target is not None:
+        if target is not None and network.ecosystem.name == "polygon":
             upstream_from_env(target)
         return
-    target = FORK_TARGETS.get(network.name)
     explicit_uri = (getattr(provider, "provider_settings", None) or {}).get("uri")
-    if target is None or provider.name != "node" or explicit_uri:
+    if provider.name != "node" or explicit_uri or info.rpc_env is None:
         return
-    if not os.environ.get(target.env_var, "").strip():
+    if not os.environ.get(info.rpc_env, "").strip():
+        choice = f"{network.ecosystem.name}:{network.name}"
         raise UpstreamError(
-            f"{target.env_var} is not set: {target.live_choice}:node sends to the RPC URL in "
-            f"{target.env_var}. Export {target.env_var}=https://<your {chain_name(target.chain_id)} RPC>, or "
-            f"pass --network {target.live_choice}:https://<rpc url>."
+            f"{info.rpc_env} is not set: {choice}:node sends to the RPC URL in {info.rpc_env}. Export "
+            f"{info.rpc_env}=https://<your {info.name} RPC>, or pass --network {choice}:https://<rpc url>."
         )
 
 
@@ -51,6 +55,9 @@ class RpcCheckedCommand(ConnectedProviderCommand):
         if provider is not None and hasattr(provider, "network"):
             try:
                 check_network_rpc(provider)
+            except UnsupportedChainError as exc:
+                raise click.ClickException(f"{exc}: {exc.hint}") from None
             except UpstreamError as exc:
                 raise click.ClickException(str(exc)) from None
-        return super().invoke(ctx)
+        with user_errors():  # a node that cannot be reached, found while connecting
+            return super().invoke(ctx)

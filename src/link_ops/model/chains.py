@@ -128,6 +128,20 @@ def chain_by_id(chain_id: int) -> ChainInfo:
     return info
 
 
+def chain_by_network(ecosystem: str, network: str) -> ChainInfo | None:
+    """The chain an ape network stands for (a fork stands for its upstream), or None for a local network
+    (any ``<ecosystem>:local``: its chain id decides). Raises :class:`UnsupportedChainError`
+    (``Unsupported chain: <ecosystem>:<network>``) for a network link-ops does not know.
+    """
+    if network == "local":
+        return None
+    wanted = f"{ecosystem}:{network.removesuffix('-fork')}"
+    for info in CHAINS.values():
+        if not info.is_local and info.ape_network == wanted:
+            return info
+    raise UnsupportedChainError(f"{ecosystem}:{network}", chain_keys())
+
+
 def chain_name(chain_id: int) -> str:
     """A readable name for `chain_id` ("chain 12345" when unknown)."""
     info = CHAINS.get(chain_id)

@@ -26,7 +26,7 @@ from link_ops.exceptions import (
     WrongChainError,
 )
 from link_ops.model import layout
-from link_ops.model.chains import chain_name, is_local_chain
+from link_ops.model.chains import CHAINS, ChainInfo, chain_by_id, chain_name, is_local_chain
 from link_ops.protocol.records import (
     ContractRecord,
     DeploymentRecord,
@@ -116,6 +116,19 @@ def validate_tier_rates(tier_rates: Sequence[int] | None) -> tuple[int, ...]:
     return rates
 
 
+def check_core_chain(info: ChainInfo) -> None:
+    """Refuses a chain where the core (LBC, CUBE, the partner factory) does not belong: only the home
+    chains (Polygon, Amoy) and local development chains hold it."""
+    if info.is_home or info.is_local:
+        return
+    homes = ", ".join(c.key for c in CHAINS.values() if c.is_home)
+    raise ConfigurationError(
+        f"the protocol's core (LBC, CUBE, the partner factory) lives on the home chains ({homes}); "
+        f"{info.name} ({info.chain_id}) is a remote chain, bridged to {info.home_key}. Deploy the core on "
+        f"{info.home_key}, and the bridge's side on {info.key} with `ape run deploy_bridge`."
+    )
+
+
 def deploy_protocol(
     sender: Any,
     *,
@@ -144,6 +157,9 @@ def deploy_protocol(
             ``deployments/``).
         expected_chain_id: refuse to act unless connected to this chain.
         report: called with a line for each step taken.
+
+    Refuses, before anything is sent: a chain outside the registry (``Unsupported chain: <id>``) and a
+    remote chain (:func:`check_core_chain`), bad caps and rates, a record of another chain.
     """
     say = report or (lambda _line: None)
     if sender is None or not hasattr(sender, "address"):
@@ -162,6 +178,7 @@ def deploy_protocol(
             f"connected to {chain_name(chain_id)} ({chain_id}), expected {chain_name(expected_chain_id)} "
             f"({expected_chain_id}): pass the matching --network"
         )
+    check_core_chain(chain_by_id(chain_id))
     directory = deployments_dir or deployments_directory(Path(project.path))
     genesis = _genesis_hash()
     rehearsal = dry_run or _on_fork()
