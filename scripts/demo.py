@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 from ape import accounts, project
-from ape.cli import network_option
 from rich.table import Table
 
 from link_ops.cli.console import make_console
+from link_ops.cli.errors import user_errors
 from link_ops.cli.network import RpcCheckedCommand
-from link_ops.exceptions import LinkOpsError
+from link_ops.cli.options import network_option
 from link_ops.model.partner_config import EXAMPLE_CONFIG
 from link_ops.testing.bridge_demo import run_bridge_demo
 from link_ops.testing.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo, run_partner_demo
@@ -21,20 +21,21 @@ from link_ops.testing.demo import DEMO_HOLDINGS, TIER_NAMES, run_demo, run_partn
 @network_option()
 @click.option("--days", default=30, show_default=True, help="days of mining before the claims")
 def cli(days: int) -> None:
+    """Tour the protocol on local chains.
+
+    Deploy, mine, batch-claim, onboard the example partner, bridge to a second chain and back.
+    """
     console = make_console()
     deployer, *holders = accounts.test_accounts[: 1 + len(DEMO_HOLDINGS)]
-    try:
-        with console.status("running the demo…") as status:
-            result = run_demo(deployer, holders, days=days, say=lambda line: status.update(line))
-            partner = run_partner_demo(
-                result,
-                deployer,
-                holders,
-                Path(project.path) / EXAMPLE_CONFIG,
-                say=lambda line: status.update(line),
-            )
-    except LinkOpsError as exc:
-        raise click.ClickException(str(exc)) from None
+    with user_errors(), console.status("running the demo…") as status:
+        result = run_demo(deployer, holders, days=days, say=lambda line: status.update(line))
+        partner = run_partner_demo(
+            result,
+            deployer,
+            holders,
+            Path(project.path) / EXAMPLE_CONFIG,
+            say=lambda line: status.update(line),
+        )
 
     p = result.protocol
     console.print(
@@ -84,11 +85,8 @@ def cli(days: int) -> None:
     console.print(onboarded)
 
     signers = accounts.test_accounts[7:10]
-    try:
-        with console.status("bridging to a second chain…") as status:
-            bridged = run_bridge_demo(deployer, holders[0], signers, say=lambda line: status.update(line))
-    except LinkOpsError as exc:
-        raise click.ClickException(str(exc)) from None
+    with user_errors(), console.status("bridging to a second chain…") as status:
+        bridged = run_bridge_demo(deployer, holders[0], signers, say=lambda line: status.update(line))
     moves = Table(title="bridging: two local chains as Polygon (137) and Ethereum (1), 2-of-3 attestations")
     for col in ("move (delivered by the relayer)", "LBC on Polygon", "LBC on Ethereum", "CUBE is on"):
         moves.add_column(col, justify="left" if col.startswith(("move", "CUBE")) else "right")

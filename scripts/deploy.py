@@ -52,7 +52,10 @@ def cli(
     confirm: bool,
     gas_price_gwei: float | None,
 ) -> None:
-    """Deploy LBC, CUBE and the partner factory on a home chain (or resume a recorded deployment)."""
+    """Deploy or resume the core on a home chain.
+
+    LBC, CUBE and the partner factory, wired; a fork rehearses, a live network needs --confirm.
+    """
     console = make_console()
     ctx = click.get_current_context()
     network = chain.provider.network

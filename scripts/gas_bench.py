@@ -3,9 +3,9 @@
 The bridge (LBC and CUBE round trips home → remote → home, both sides on the one chain) has no reference.
 
 Measures on a Polygon fork (`polygon:mainnet-fork:foundry`: $POLYGON_RPC_URL when set, else a local anvil as
-chain 137 plays the upstream) or, with --local, on `polygon:local:foundry`. Prints the tables with costs in
-POL and USD, writes reports/gas.json, gas.md and gas.png. `--snapshot` writes gas-snapshot.json (and
-docs/gas.png); `--check` fails when a figure is more than 1% above the snapshot.
+chain 137 plays the upstream) or, with `--network polygon:local:foundry`, on a local anvil. Prints the tables
+with costs in POL and USD, writes reports/gas.json, gas.md and gas.png. `--snapshot` writes gas-snapshot.json
+(and docs/gas.png); `--check` fails when a figure is more than 1% above the snapshot.
 
 Not a ConnectedProviderCommand: a fork's upstream has to be up before ape connects to the fork.
 """
@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from link_ops.cli.console import make_console
+from link_ops.cli.options import network_option
 from link_ops.exceptions import LinkOpsError
 from link_ops.fork import fork_target
 from link_ops.gas.bench import DEFAULT_BATCH_SIZES, run_benchmark
@@ -201,9 +202,11 @@ def _print_check(console: Console, findings: list[Finding], source: str) -> None
 
 
 @click.command()
-@click.option("--local", is_flag=True, help=f"measure on {LOCAL_NETWORK} instead of the Polygon fork")
-@click.option(
-    "--network", "network_choice", default=None, help=f"ape network choice (default {FORK_NETWORK})"
+@network_option(
+    default=FORK_NETWORK,
+    base_type=str,
+    show_default=True,
+    help=f"the ape network to measure on: the Polygon fork, or {LOCAL_NETWORK}",
 )
 @click.option(
     "--sizes", default=",".join(map(str, DEFAULT_BATCH_SIZES)), show_default=True, help="claim batch sizes"
@@ -239,8 +242,7 @@ def _print_check(console: Console, findings: list[Finding], source: str) -> None
     help=f"the snapshot --snapshot writes and --check reads (default {SNAPSHOT_FILE})",
 )
 def cli(
-    local: bool,
-    network_choice: str | None,
+    network: str,
     sizes: str,
     gas_price_gwei: float | None,
     pol_usd: float | None,
@@ -249,11 +251,13 @@ def cli(
     check: bool,
     snapshot_file: Path | None,
 ) -> None:
-    if local and network_choice:
-        raise click.UsageError("give --local or --network, not both")
+    """Measure gas beside the references.
+
+    Every user-facing operation, priced, written to reports/, and checked against the snapshot.
+    """
     if take_snapshot and check:
         raise click.UsageError("give --snapshot (write it) or --check (compare with it), not both")
-    choice = LOCAL_NETWORK if local else network_choice or FORK_NETWORK
+    choice = network
     batch_sizes = _sizes(sizes)
     root = Path(project.path)
     snapshot_path = snapshot_file or root / SNAPSHOT_FILE

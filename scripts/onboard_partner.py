@@ -11,14 +11,14 @@ import tempfile
 from pathlib import Path
 
 import click
-from ape import accounts, chain
-from ape.cli import account_option, network_option
+from ape import chain
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from link_ops.cli.console import make_console
+from link_ops.cli.errors import user_errors
 from link_ops.cli.network import RpcCheckedCommand
-from link_ops.exceptions import LinkOpsError
+from link_ops.cli.options import account_option, default_account, network_option
 from link_ops.model.chains import chain_name, is_local_chain
 from link_ops.model.partner_config import PartnerConfig
 from link_ops.partners.onboarding import STEPS, onboard_new_partner
@@ -28,16 +28,28 @@ from link_ops.store import OpsStore
 
 @click.command(cls=RpcCheckedCommand)
 @network_option()
-@account_option(prompt=False)
-@click.option("--config", "config_path", required=True, type=click.Path(path_type=Path), help="YAML or JSON")
-@click.option("--partner-account", default=None, help="the partner's address (default: the account)")
-@click.option("--health-timeout", default=10.0, show_default=True, help="seconds per endpoint")
+@account_option()
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="the partner's config, YAML or JSON (see partners/example.yaml)",
+)
+@click.option(
+    "--partner-account", default=None, help="the partner's address, which may withdraw (default: the account)"
+)
+@click.option("--health-timeout", default=10.0, show_default=True, help="seconds each endpoint may take")
 def cli(account, config_path: Path, partner_account: str | None, health_timeout: float) -> None:
+    """Onboard a partner in four steps.
+
+    Validate its integration, deploy and fund its contract, register it for monitoring.
+    """
     console = make_console()
     local = is_local_chain(chain.chain_id)
-    if account is None and local:
-        account = accounts.test_accounts[0]
-    try:
+    on_fork = bool(getattr(chain.provider.network, "is_fork", False))
+    account = default_account(account, local_or_fork=local or on_fork)
+    with user_errors():
         config = PartnerConfig.from_file(config_path)
         protocol = deploy_protocol(account, record=False) if local else load_protocol()
         # A local chain is new every run: its partners go to a throwaway store, not the real one.
@@ -63,8 +75,6 @@ def cli(account, config_path: Path, partner_account: str | None, health_timeout:
             )
             for task in tasks.values():
                 progress.update(task, completed=1)
-    except LinkOpsError as exc:
-        raise click.ClickException(str(exc)) from None
 
     table = Table(title=f"partner onboarded on {chain_name(protocol.chain_id)} ({protocol.chain_id})")
     table.add_column("field")

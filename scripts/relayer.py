@@ -1,4 +1,4 @@
-"""`ape run relayer --chains polygon,ethereum --account <payer>`: deliver the bridge's messages, exactly once.
+"""`ape run relayer --chains polygon,ethereum --account <alias>`: deliver the bridge's messages, exactly once.
 
 Signer keys come from $LINK_OPS_SIGNER_KEYS (comma-separated hex private keys, at least the threshold).
 Cursors and messages live in the operations store ($LINK_OPS_DB_URL, default .link_ops/ops.db), so a relayer
@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import click
-from ape import accounts, project
+from ape import project
 from rich.live import Live
 from rich.table import Table
 
@@ -19,8 +19,10 @@ from link_ops.bridge.connections import connections_from_env
 from link_ops.bridge.deploy import load_bridge_side
 from link_ops.bridge.relayer import Relayer, RoundReport
 from link_ops.cli.console import make_console
-from link_ops.exceptions import ConfigurationError, LinkOpsError
-from link_ops.model.chains import chain_by_key
+from link_ops.cli.errors import user_errors
+from link_ops.cli.options import account_option, chains_option, default_account, no_confirmations_option
+from link_ops.exceptions import ConfigurationError
+from link_ops.model.chains import ChainInfo
 from link_ops.protocol.records import deployments_directory
 from link_ops.store import OpsStore
 
@@ -48,32 +50,35 @@ def _status(relayer: Relayer, store: OpsStore, report: RoundReport, rounds: int)
 
 
 @click.command()
-@click.option("--chains", "chain_keys", default="polygon,ethereum", show_default=True, help="chains to relay")
-@click.option("--account", "alias", required=True, help="pays for deliveries: ape alias, or TEST::<n>")
+@chains_option()
+@account_option()
 @click.option("--interval", default=2.0, show_default=True, help="seconds between rounds")
 @click.option("--rounds", type=int, default=None, help="stop after this many rounds (default: run on)")
-@click.option("--no-confirmations", is_flag=True, help="do not wait for confirmations (local stand-ins)")
-def cli(chain_keys: str, alias: str, interval: float, rounds: int | None, no_confirmations: bool) -> None:
+@no_confirmations_option()
+def cli(
+    chains: list[ChainInfo], account, interval: float, rounds: int | None, no_confirmations: bool
+) -> None:
+    """Deliver bridge messages, each exactly once.
+
+    Reads what each chain sent and delivers it, attested, on its destination; the account pays.
+    """
     console = make_console()
-    try:
+    with user_errors():
         keys = [k.strip() for k in os.environ.get(SIGNER_KEYS_ENV, "").split(",") if k.strip()]
         if not keys:
             raise ConfigurationError(
                 f"{SIGNER_KEYS_ENV} is not set: give the signers' private keys, comma-separated (hex)"
             )
-        infos = [chain_by_key(k) for k in chain_keys.split(",") if k.strip()]
-        payer = accounts.test_accounts[int(alias[6:])] if alias.startswith("TEST::") else accounts.load(alias)
+        payer = default_account(account, local_or_fork=False)
         connections = connections_from_env(
-            [i.key for i in infos], wait_for_confirmations=not no_confirmations
+            [i.key for i in chains], wait_for_confirmations=not no_confirmations
         )
         directory = deployments_directory(Path(project.path))
         sides = []
-        for info in infos:
+        for info in chains:
             with connections.on(info.key):
                 sides.append(load_bridge_side(info, directory))
         store = OpsStore()
-    except LinkOpsError as exc:
-        raise click.ClickException(str(exc)) from None
 
     with store:
         relayer = Relayer(sides, connections, keys, store, payer)

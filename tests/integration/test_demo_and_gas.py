@@ -166,7 +166,8 @@ def test_gas_bench_check__doctored_snapshot__exits_1_naming_each_failing_figure(
     snapshot = write_snapshot(Snapshot(doctored, small_report.network), tmp_path / "doctored.json")
     sizes = ",".join(map(str, SMALL_SIZES))
     args = [
-        "--local",
+        "--network",
+        "polygon:local:foundry",
         "--sizes",
         sizes,
         "--check",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ape import accounts
+from ape.exceptions import ContractLogicError
 from eth_utils.address import is_address, to_checksum_address
 
 from link_ops.bridge.connections import Connections, UnsupportedRouteError
@@ -24,6 +26,10 @@ ASSET_TYPES = ("LBC", "CUBE")
 
 class UnsupportedAssetError(ConfigurationError):
     """The asset type is neither LBC nor CUBE."""
+
+
+class BridgeSendError(ConfigurationError):
+    """A send that the bridge would refuse (balance, ownership, limit, pause); nothing was sent."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,9 @@ class CrossChainBridge:
         `asset_type` is ``"LBC"`` (`amount` in wei) or ``"CUBE"`` (`amount` a cube id or a list of ids).
         `user_address` is an ape account, or the address of one ape can sign with. Raises
         :class:`~link_ops.exceptions.UnsupportedChainError` (``Unsupported chain: <name>``),
-        :class:`UnsupportedAssetError`, :class:`UnsupportedRouteError` or :class:`ConfigurationError`
-        before anything is sent.
+        :class:`UnsupportedAssetError`, :class:`UnsupportedRouteError`, :class:`BridgeSendError` (balance,
+        ownership, limit, pause: see :func:`check_send`) or :class:`ConfigurationError` before anything
+        is sent.
         """
         src, dst = resolve_chain(from_chain), resolve_chain(to_chain)
         asset = str(asset_type).strip().upper()
@@ -117,6 +124,7 @@ class CrossChainBridge:
             cube_ids = _cube_ids(amount)
             value = len(cube_ids)
         with self.connections.on(src.key):
+            check_send(source, dst, asset, value if asset == "LBC" else cube_ids, str(user.address))
             if asset == "LBC":
                 bridge = source.lbc_bridge
                 if int(source.lbc.allowance(user.address, bridge.address)) < value:
@@ -148,6 +156,63 @@ class CrossChainBridge:
             gas_used=int(receipt.gas_used),
             message=message,
         )
+
+
+def check_send(
+    source: BridgeSide, dst: ChainInfo, asset: str, amount: int | Sequence[int], holder: str
+) -> None:
+    """Refuses a send that would revert, before anything is sent (call it on the source chain).
+
+    Checks that the route is wired and not paused, and then, for LBC (`amount` in wei), the holder's
+    balance and the bridge's send limit, or, for CUBE (`amount` the ids), that each cube exists and the
+    holder may move it. Raises :class:`UnsupportedRouteError` or :class:`BridgeSendError`, each saying
+    what to do.
+    """
+    where = source.chain
+    bridge = source.lbc_bridge if asset == "LBC" else source.cube_bridge
+    if int(str(bridge.peer(dst.chain_id)), 16) == 0:
+        raise UnsupportedRouteError(
+            f"the {asset} bridge on {where.key} has no peer on {dst.key}: wire the route first "
+            "(`ape run deploy_bridge` on both chains)"
+        )
+    if bridge.paused():
+        raise BridgeSendError(
+            f"the {asset} bridge on {where.key} is paused: wait for its pauser to unpause it"
+        )
+    if isinstance(amount, int):
+        balance = int(source.lbc.balanceOf(holder))
+        if balance < amount:
+            raise BridgeSendError(
+                f"{holder} holds {_lbc(balance)} LBC on {where.name}, less than the {_lbc(amount)} LBC to "
+                "send: send at most what it holds"
+            )
+        _max, available = (int(v) for v in source.lbc_bridge.sendLimit())
+        if amount > available:
+            raise BridgeSendError(
+                f"{_lbc(amount)} LBC is over what the {where.key} bridge can send today ({_lbc(available)} "
+                "LBC left of its daily limit): send less, or wait for the limit to refill"
+            )
+        return
+    for cube_id in amount:
+        try:
+            owner = str(source.cubes.ownerOf(cube_id))
+        except ContractLogicError:
+            raise BridgeSendError(f"cube #{cube_id} does not exist on {where.name}: check the id") from None
+        if source.is_home:
+            allowed = owner.lower() == holder.lower()
+        else:
+            allowed = bool(source.cubes.isApprovedOrOwner(holder, cube_id))
+        if not allowed:
+            raise BridgeSendError(
+                f"cube #{cube_id} on {where.name} is held by {owner}, not by {holder}: send only the "
+                "holder's own cubes"
+            )
+
+
+def _lbc(wei: int) -> str:
+    """Wei as LBC, without trailing zeros: 25, 0.5."""
+    text = f"{Decimal(wei) / 10**18:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _cube_ids(amount: int | Sequence[int]) -> tuple[int, ...]:

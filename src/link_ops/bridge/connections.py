@@ -41,13 +41,25 @@ class LiveConnections:
     whose blocks come only with transactions).
     """
 
-    def __init__(self, choices: Mapping[str, str], *, wait_for_confirmations: bool = True) -> None:
+    def __init__(
+        self,
+        choices: Mapping[str, str],
+        *,
+        wait_for_confirmations: bool = True,
+        connected: Mapping[str, Any] | None = None,
+    ) -> None:
         self.choices = {chain_by_key(key).key: choice for key, choice in choices.items()}
         self.wait_for_confirmations = wait_for_confirmations
-        self._providers: dict[str, Any] = {}
+        #: Providers already connected (a script's ``--network``), by chain key; used as they are.
+        self._providers: dict[str, Any] = {chain_by_key(k).key: p for k, p in (connected or {}).items()}
+        if not wait_for_confirmations:
+            for key in self._providers:
+                without_confirmations(chain_by_key(key))
 
     def provider(self, chain_ref: Any) -> Any:
         info = chain_ref if isinstance(chain_ref, ChainInfo) else chain_by_key(str(chain_ref))
+        if info.key in self._providers:
+            return self._providers[info.key]
         choice = self.choices.get(info.key)
         if choice is None:
             raise UnsupportedRouteError(
@@ -64,14 +76,20 @@ class LiveConnections:
 
 
 def connections_from_env(
-    keys: Sequence[str], environ: Mapping[str, str] | None = None, *, wait_for_confirmations: bool = True
+    keys: Sequence[str],
+    environ: Mapping[str, str] | None = None,
+    *,
+    wait_for_confirmations: bool = True,
+    connected: Mapping[str, Any] | None = None,
 ) -> LiveConnections:
-    """Connections to the chains `keys` through their RPC variables (``POLYGON_RPC_URL``, …).
+    """Connections to the chains `keys` through their RPC variables (``POLYGON_RPC_URL``, …); a chain in
+    `connected` (key → a connected ape provider, e.g. the script's ``--network``) is reached through it.
 
     Raises :class:`ConfigurationError` naming every variable that is not set.
     """
     env = os.environ if environ is None else environ
-    infos = [chain_by_key(k) for k in keys]
+    given = {chain_by_key(k).key for k in (connected or {})}
+    infos = [info for info in (chain_by_key(k) for k in keys) if info.key not in given]
     variables = {i.key: i.rpc_env or "" for i in infos}
     if not all(variables.values()):
         local = [k for k, v in variables.items() if not v]
@@ -83,7 +101,7 @@ def connections_from_env(
             + ", ".join(i.name for i in infos if variables[i.key] in missing)
         )
     choices = {i.key: f"{i.ape_network}:{env[variables[i.key]].strip()}" for i in infos}
-    return LiveConnections(choices, wait_for_confirmations=wait_for_confirmations)
+    return LiveConnections(choices, wait_for_confirmations=wait_for_confirmations, connected=connected)
 
 
 def _forget_chain_id(provider: ProviderAPI) -> None:

@@ -51,8 +51,9 @@ class AccountChoice(AccountAliasPromptChoice):
 
 
 def network_option(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """ape's ``--network``, with the house help text."""
-    return ape_network_option(help=NETWORK_HELP, **kwargs)
+    """ape's ``--network``, with the house help text (or `help`)."""
+    kwargs.setdefault("help", NETWORK_HELP)
+    return ape_network_option(**kwargs)
 
 
 def account_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
