@@ -23,9 +23,9 @@ from link_ops.cli.options import (
     default_account,
     network_option,
 )
+from link_ops.fork import rpc_gas_price
 from link_ops.model.chains import chain_by_id, chain_name, is_local_chain
 from link_ops.protocol.deploy import check_core_chain, deploy_protocol
-from link_ops.testing.standin import rpc_gas_price
 
 
 @click.command(cls=RpcCheckedCommand)

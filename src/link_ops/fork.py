@@ -147,3 +147,8 @@ def use_upstream(target: ForkTarget, url: str) -> None:
         network_configs[target.network] = {**(current or {}), "upstream_provider": url}
     else:
         current.upstream_provider = url
+
+
+def rpc_gas_price(url: str, *, timeout: float = 10.0) -> int:
+    """``eth_gasPrice`` of the node at `url`, in wei."""
+    return int(_rpc(url, "eth_gasPrice", [], timeout=timeout), 16)

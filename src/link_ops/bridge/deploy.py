@@ -27,7 +27,12 @@ from link_ops import contracts
 from link_ops.bridge.connections import Connections, UnsupportedRouteError
 from link_ops.exceptions import ConfigurationError
 from link_ops.model.chains import ChainInfo
-from link_ops.protocol.records import ContractRecord, DeploymentRecord, load_record, save_record
+from link_ops.protocol.records import (
+    ContractRecord,
+    DeploymentRecord,
+    load_record,
+    save_record,
+)
 
 #: Daily limits a new LBC bridge gets unless told otherwise: one million LBC each way.
 DEFAULT_DAILY_LIMIT = 1_000_000 * 10**18

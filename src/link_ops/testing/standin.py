@@ -171,11 +171,6 @@ class LocalUpstream:
         self.stop()
 
 
-def rpc_gas_price(url: str, *, timeout: float = 10.0) -> int:
-    """``eth_gasPrice`` of the node at `url`, in wei."""
-    return int(_rpc(url, "eth_gasPrice", [], timeout=timeout), 16)
-
-
 @dataclass
 class ForkSession:
     """The upstream a fork session uses: a checked real RPC, or a stand-in this session started.
