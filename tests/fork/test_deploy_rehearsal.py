@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -48,6 +49,12 @@ def test_a_fresh_rehearsal_prints_every_transaction_with_gas_and_pol_and_records
     assert count >= 8 and gas > 3_000_000
     assert abs(pol - gas * 50e9 / 1e18) < 1e-6
     assert "priced at 50.00 gwei (--gas-price-gwei)" in output
+    # The hint repeats every option given (dropping --admin would make the deployer the admin).
+    hint = output[output.index("deploy for real with:") :].split("\n", 1)[1].strip()
+    assert shlex.split(hint) == [
+        *("ape", "run", "deploy", "--network", f"{fork_session.target.live_choice}:node"),
+        *("--no-record", "--admin", NEW_ADMIN, "--gas-price-gwei", "50", "--account", "<alias>", "--confirm"),
+    ]
     assert before is None or recorded_bytes(recorded) == before
 
 
@@ -71,7 +78,7 @@ def test_the_live_network_refuses_to_deploy_without_confirm(live, fork_session):
     errors = [line for line in output.splitlines() if line.startswith("Error")]
     assert errors == [
         f"Error: {target.live_choice} is a live network ({chain_name(target.chain_id)}): this deploy spends "
-        f"real funds. Rehearse it with --network {target.live_choice}-fork:foundry, then run again with "
-        "--confirm."
+        f"real funds. Rehearse it first with `ape run deploy --network {target.live_choice}-fork:foundry`, "
+        "then run again with --confirm."
     ]
     assert recorded_bytes(live) == before

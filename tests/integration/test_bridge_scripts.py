@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import ape
+import pytest
 from _ape import APE, ROOT, error_lines, output_of, run_ape
 
 from link_ops.bridge.client import CrossChainBridge
@@ -23,6 +24,9 @@ from link_ops.testing.localchains import LocalChains
 
 LBC = 10**18
 POLYGON, ETHEREUM = chain_by_key("polygon"), chain_by_key("ethereum")
+# The test accounts: TEST::1 holds LBC (1,000 at first) and cube #1 at home; TEST::2 holds nothing.
+HOLDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+STRANGER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 
 
 @dataclass
@@ -45,6 +49,7 @@ def deployed(accounts, tmp_path_factory) -> Iterator[Deployed]:
             protocol = deploy_protocol(admin, deployments_dir=records)
             protocol.lbc.grantRole(protocol.lbc.MINTER_ROLE(), admin.address, sender=admin)
             protocol.lbc.mint(holder, 1_000 * LBC, sender=admin)
+            protocol.cubes.mintBatch(holder, 0, 1, sender=admin)
         home, remote = deploy_bridges(
             chains,
             admin,
@@ -72,13 +77,40 @@ def remote_balance(deployed: Deployed, who: str) -> int:
         return int(deployed.remote.lbc.balanceOf(who))
 
 
+def polygon(deployed: Deployed) -> str:
+    """The `--network` of the Polygon stand-in."""
+    return f"polygon:mainnet:{deployed.chains['polygon'].url}"
+
+
+def heights(deployed: Deployed) -> dict[str, int]:
+    """Each stand-in's block height: anvil mines a block per transaction, so equal heights = nothing sent."""
+    out = {}
+    for key in ("polygon", "ethereum"):
+        with deployed.chains.on(key) as provider:
+            out[key] = int(provider.get_block("latest").number)
+    return out
+
+
+def bridge(deployed: Deployed, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_ape("run", "bridge", "--network", polygon(deployed), *args, env=deployed.env)
+
+
 def test_bridge_script_sends_and_relayer_script_delivers(deployed, accounts):
     holder = accounts[1]
     before = remote_balance(deployed, holder.address)
-    sent = run_ape(
-        *("run", "bridge", "--from", "polygon", "--to", "ethereum", "--asset", "LBC", "--amount", "25"),
-        *("--account", "TEST::1", "--no-confirmations"),
-        env=deployed.env,
+    sent = bridge(
+        deployed,
+        *(
+            "--to",
+            "ethereum",
+            "--asset",
+            "LBC",
+            "--amount",
+            "25",
+            "--account",
+            "TEST::1",
+            "--no-confirmations",
+        ),
     )
     assert sent.returncode == 0, output_of(sent)
     assert "waiting for the relayer" in output_of(sent) and "25 LBC" in output_of(sent)
@@ -92,14 +124,66 @@ def test_bridge_script_sends_and_relayer_script_delivers(deployed, accounts):
     assert remote_balance(deployed, holder.address) == before + 25 * LBC
 
 
-def test_bridge_script_unknown_chain_is_one_error_line(deployed):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(
+            ("--to", "solana", "--asset", "LBC", "--amount", "1", "--account", "TEST::1"),
+            "Error: Unsupported chain: solana",
+            id="unknown destination",
+        ),
+        pytest.param(
+            ("--to", "ethereum", "--asset", "LBC", "--amount", "1", "--account", "holder"),
+            "Error: Invalid value for '--account': Account with alias 'holder' not found. See `ape accounts "
+            "list`; add the account with `ape accounts import <alias>`.",
+            id="unknown account alias",
+        ),
+        pytest.param(
+            ("--to", "ethereum", "--asset", "LBC", "--amount", "5000", "--account", "TEST::1"),
+            f"Error: {HOLDER} holds {{balance}} LBC on Polygon PoS, less than the 5000 LBC to send: send at "
+            "most what it holds",
+            id="more LBC than the balance",
+        ),
+        pytest.param(
+            ("--to", "ethereum", "--asset", "CUBE", "--amount", "999", "--account", "TEST::1"),
+            "Error: cube #999 does not exist on Polygon PoS: check the id",
+            id="unknown cube id",
+        ),
+        pytest.param(
+            ("--to", "ethereum", "--asset", "CUBE", "--amount", "1", "--account", "TEST::2"),
+            f"Error: cube #1 on Polygon PoS is held by {HOLDER}, not by {STRANGER}: send only the holder's "
+            "own cubes",
+            id="someone else's cube",
+        ),
+        pytest.param(
+            ("--to", "bsc", "--asset", "LBC", "--amount", "1", "--account", "TEST::1"),
+            "Error: set BSC_RPC_URL to the RPC URL of BNB Smart Chain",
+            id="a destination with no RPC",
+        ),
+    ],
+)
+def test_bridge_script__a_mistake__one_error_line_and_nothing_sent(deployed, args, message):
+    before = heights(deployed)
+    with deployed.chains.on("polygon"):
+        balance = int(deployed.home.lbc.balanceOf(HOLDER)) // LBC  # whole: earlier tests send whole LBC
+    result = bridge(deployed, *args, "--no-confirmations")
+    assert result.returncode != 0, output_of(result)
+    assert error_lines(result) == [message.format(balance=balance)], output_of(result)
+    assert "Traceback" not in output_of(result)
+    assert heights(deployed) == before
+
+
+def test_bridge_script__a_network_outside_the_registry__one_error_line(deployed):
     result = run_ape(
-        *("run", "bridge", "--from", "solana", "--to", "ethereum", "--asset", "LBC", "--amount", "1"),
-        *("--account", "TEST::1"),
+        *("run", "bridge", "--network", "arbitrum:mainnet:node", "--to", "ethereum", "--asset", "LBC"),
+        *("--amount", "1", "--account", "TEST::1"),
         env=deployed.env,
     )
-    assert result.returncode == 1
-    assert error_lines(result) == ["Error: Unsupported chain: solana"]
+    assert result.returncode == 1, output_of(result)
+    assert error_lines(result) == [
+        "Error: Unsupported chain: arbitrum:mainnet: use one of: polygon, ethereum, bsc, amoy, sepolia, "
+        "bsc-testnet, local, ethereum-local"
+    ]
 
 
 def test_a_relayer_killed_with_sigkill_and_restarted_delivers_each_message_once(deployed, accounts):
