@@ -16,6 +16,7 @@ import click
 from ape import chain, project
 from rich.table import Table
 
+from link_ops.bridge.connections import without_confirmations
 from link_ops.bridge.deploy import DEFAULT_DAILY_LIMIT, DEFAULT_REMOTE_CAP
 from link_ops.bridge.rollout import deploy_side
 from link_ops.cli.console import make_console
@@ -27,6 +28,7 @@ from link_ops.cli.options import (
     confirm_option,
     default_account,
     network_option,
+    no_confirmations_option,
 )
 from link_ops.fork import rpc_gas_price
 from link_ops.model.chains import chain_by_id, chain_by_key, is_local_chain
@@ -63,6 +65,7 @@ def _keys(text: str | None) -> list[str] | None:
     help="on a remote chain, its LBC token's cap, in whole LBC",
 )
 @confirm_option()
+@no_confirmations_option()
 @click.option(
     "--gas-price-gwei", type=float, default=None, help="price the dry run at this (default: upstream)"
 )
@@ -74,6 +77,7 @@ def cli(
     daily_limit: int,
     remote_cap: int,
     confirm: bool,
+    no_confirmations: bool,
     gas_price_gwei: float | None,
 ) -> None:
     """Deploy and wire the bridge on one chain.
@@ -99,6 +103,8 @@ def cli(
     given_account = account is not None
     sender = default_account(account, local_or_fork=not live)
     directory = deployments_directory(Path(project.path))
+    if no_confirmations:
+        without_confirmations(info)
     start_nonce = int(sender.nonce)
     with user_errors():
         protocol = load_protocol(deployments_dir=directory) if info.is_home else None

@@ -16,16 +16,17 @@ import contextlib
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from ape import accounts, networks, project
+from ape.cli.choices import NetworkChoice
 from ape.exceptions import NetworkError
 from ape.logging import LogLevel, logger
 from rich.console import Console
 from rich.table import Table
 
 from link_ops.cli.console import make_console
-from link_ops.cli.options import network_option
 from link_ops.exceptions import LinkOpsError
 from link_ops.fork import fork_target
 from link_ops.gas.bench import DEFAULT_BATCH_SIZES, run_benchmark
@@ -202,9 +203,10 @@ def _print_check(console: Console, findings: list[Finding], source: str) -> None
 
 
 @click.command()
-@network_option(
+@click.option(
+    "--network",
+    type=NetworkChoice(case_sensitive=False),  # checked like `ape networks list`, given as a provider
     default=FORK_NETWORK,
-    base_type=str,
     show_default=True,
     help=f"the ape network to measure on: the Polygon fork, or {LOCAL_NETWORK}",
 )
@@ -242,7 +244,7 @@ def _print_check(console: Console, findings: list[Finding], source: str) -> None
     help=f"the snapshot --snapshot writes and --check reads (default {SNAPSHOT_FILE})",
 )
 def cli(
-    network: str,
+    network: Any,
     sizes: str,
     gas_price_gwei: float | None,
     pol_usd: float | None,
@@ -257,7 +259,8 @@ def cli(
     """
     if take_snapshot and check:
         raise click.UsageError("give --snapshot (write it) or --check (compare with it), not both")
-    choice = network
+    # Not connected yet (a fork's upstream must be up first): the provider only names the network.
+    choice = f"{network.network.ecosystem.name}:{network.network.name}:{network.name}"
     batch_sizes = _sizes(sizes)
     root = Path(project.path)
     snapshot_path = snapshot_file or root / SNAPSHOT_FILE

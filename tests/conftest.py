@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import _ape_speed
 import pytest
 from _build import ROOT, contracts_build
 
@@ -12,6 +13,11 @@ from link_ops.protocol.deploy import DEFAULT_TIER_RATES, Protocol, deploy_protoc
 # `fork_session` and the upstream of `--network polygon:mainnet-fork:foundry` (see tests/fork/); an error
 # for any test whose chain changes outlive it (ape's own isolation fails quietly).
 pytest_plugins = ["link_ops.testing.pytest_fork", "link_ops.testing.pytest_isolation"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # ape's per-call overheads that the suite does not need (see tests/_ape_speed.py).
+    _ape_speed.install()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

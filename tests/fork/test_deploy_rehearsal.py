@@ -50,7 +50,7 @@ def test_a_fresh_rehearsal_prints_every_transaction_with_gas_and_pol_and_records
     assert abs(pol - gas * 50e9 / 1e18) < 1e-6
     assert "priced at 50.00 gwei (--gas-price-gwei)" in output
     # The hint repeats every option given (dropping --admin would make the deployer the admin).
-    hint = output[output.index("deploy for real with:") :].split("\n", 1)[1].strip()
+    hint = output[output.index("deploy for real with:") :].splitlines()[1]
     assert shlex.split(hint) == [
         *("ape", "run", "deploy", "--network", f"{fork_session.target.live_choice}:node"),
         *("--no-record", "--admin", NEW_ADMIN, "--gas-price-gwei", "50", "--account", "<alias>", "--confirm"),

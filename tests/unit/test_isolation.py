@@ -203,5 +203,5 @@ def test_guard__helper_and_snapshot_calls__are_not_uses(tmp_path):
 def test_guard__scans_the_state_machines_and_the_library():
     files = {path.relative_to(ROOT).as_posix() for path in _python_files()}
     assert "tests/property/test_claims_state_machine.py" in files
-    assert "src/link_ops/deploy.py" in files
+    assert "src/link_ops/protocol/deploy.py" in files
     assert HELPER.relative_to(ROOT).as_posix() not in files

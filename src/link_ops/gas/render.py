@@ -20,6 +20,7 @@ from link_ops.gas.models import (
     format_cost,
     format_gas,
 )
+from link_ops.exceptions import ConfigurationError
 from link_ops.gas.report import GasReport
 
 
@@ -189,10 +190,18 @@ def _bridge_markdown(report: GasReport, p: Prices) -> list[str]:
 
 
 def write_plot(report: GasReport, path: Path) -> Path:
-    """Claim gas against batch size for both designs, with the floor, as a PNG (no display needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    """Claim gas against batch size for both designs, with the floor, as a PNG (no display needed).
+
+    Needs matplotlib: ``pip install 'link-ops[report]'``.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"the gas plot needs matplotlib ({exc}): install it with pip install 'link-ops[report]'"
+        ) from exc
 
     fig = Figure(figsize=(11, 4.6), dpi=120, layout="constrained")
     FigureCanvasAgg(fig)
