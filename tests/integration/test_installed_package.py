@@ -1,9 +1,11 @@
-"""link_ops as other tools use it: the built wheel, installed apart from this checkout, driven from a folder
-that is another ape project (no contracts of its own), and read by a plain web3.py client."""
+"""link_ops as other tools use it: the built wheel, installed into a fresh venv (`pip install
+'<wheel>[foundry]'`, every dependency from the registry, none from this checkout), driven from a folder that
+is another ape project (no contracts of its own), and read by a plain web3.py client."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -24,8 +26,9 @@ from web3 import HTTPProvider, Web3
 from link_ops import contracts
 from link_ops.protocol.deploy import deploy_protocol, load_protocol
 
-installed = Path(sys.argv[1]).resolve()
+installed = Path(sys.prefix).resolve()
 assert Path(link_ops.__file__).resolve().is_relative_to(installed), link_ops.__file__
+assert "link-ops" not in " ".join(sys.path), sys.path  # nothing from the checkout
 
 with networks.parse_network_choice("polygon:local:foundry"):
     admin, holder = accounts.test_accounts[0], accounts.test_accounts[1]
@@ -91,23 +94,29 @@ def test_wheel__carries_every_packaged_contract_type(wheel):
 
 
 def test_installed_wheel__another_project_deploys_mints_claims_reloads_and_web3_reads(wheel, tmp_path):
-    site = tmp_path / "site"
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=600)
+    python = venv / "bin" / "python"
+    # The versions this checkout is tested with (requirements.lock) as constraints; pip fetches them.
+    pip = [str(python), "-m", "pip", "install", "--quiet", "-c", str(ROOT / "requirements.lock")]
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(site), str(wheel)],
+        [*pip, f"{wheel}[foundry]"],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1800,
     )
     assert install.returncode == 0, install.stdout + install.stderr
     other = tmp_path / "another-tool"
     other.mkdir()
     (other / "ape-config.yaml").write_text(OTHER_PROJECT_CONFIG)
     (other / "client.py").write_text(CLIENT)
-    # The wheel first on the path: the checkout's editable install comes after it.
-    env = {**os.environ, "PYTHONPATH": str(site), "APE_DATA_FOLDER": str(tmp_path / "ape-data")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # anvil
+    anvil = shutil.which("anvil")
+    assert anvil is not None, "anvil is not on PATH: run make setup"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["APE_DATA_FOLDER"] = str(tmp_path / "ape-data")
+    env["PATH"] = os.pathsep.join([str(venv / "bin"), str(Path(anvil).parent), "/usr/bin", "/bin"])
     done = subprocess.run(
-        [sys.executable, "client.py", str(site)],
+        [str(python), "client.py"],
         cwd=other,
         env=env,
         capture_output=True,

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 
+import ape
 import pytest
 from _ape import ROOT, error_lines, output_of, run_ape
+
+from link_ops.protocol import DEPLOYMENTS_DIR_ENV
+from link_ops.testing.localchains import LocalChains
 
 
 def run_script(*args: str, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
@@ -54,3 +59,39 @@ def test_deploy_script__polygon_network_without_its_rpc_variable__one_error_line
     assert result.returncode == 1, output_of(result)
     errors = error_lines(result)
     assert len(errors) == 1 and errors[0].startswith(message), output_of(result)
+
+
+def test_deploy_script__a_network_outside_the_registry__one_error_line():
+    result = run_script("deploy", "--network", "arbitrum:mainnet:node", "--account", "TEST::0")
+    assert result.returncode == 1, output_of(result)
+    assert error_lines(result) == [
+        "Error: Unsupported chain: arbitrum:mainnet: use one of: polygon, ethereum, bsc, amoy, sepolia, "
+        "bsc-testnet, local, ethereum-local"
+    ]
+
+
+@ape.fixture(scope="module", chain_isolation=False)
+def ethereum_stand_in() -> Iterator[LocalChains]:
+    with LocalChains(["ethereum"]) as chains:
+        yield chains
+
+
+def test_deploy_script__on_a_remote_chain__refused_before_anything_is_sent(ethereum_stand_in, tmp_path):
+    """The core belongs on Polygon: `deploy` on Ethereum used to deploy LBCToken there and leave 1.json."""
+    stand_in = ethereum_stand_in["ethereum"]
+    with ethereum_stand_in.on("ethereum") as provider:
+        before = int(provider.get_block("latest").number)
+    result = run_ape(
+        *("run", "deploy", "--network", f"ethereum:mainnet:{stand_in.url}", "--account", "TEST::0"),
+        "--confirm",
+        env={DEPLOYMENTS_DIR_ENV: str(tmp_path), "APE_DATA_FOLDER": str(tmp_path / "ape-data")},
+    )
+    assert result.returncode == 1, output_of(result)
+    assert error_lines(result) == [
+        "Error: the protocol's core (LBC, CUBE, the partner factory) lives on the home chains (polygon, "
+        "amoy); Ethereum (1) is a remote chain, bridged to polygon. Deploy the core on polygon, and the "
+        "bridge's side on ethereum with `ape run deploy_bridge`."
+    ]
+    assert not (tmp_path / "1.json").exists()
+    with ethereum_stand_in.on("ethereum") as provider:
+        assert int(provider.get_block("latest").number) == before
