@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from link_ops.cli.console import make_console
+from link_ops.cli.network import patient_anvil_start
 from link_ops.exceptions import LinkOpsError
 from link_ops.fork import fork_target
 from link_ops.gas.bench import DEFAULT_BATCH_SIZES, run_benchmark
@@ -257,6 +258,7 @@ def cli(
 
     Every user-facing operation, priced, written to reports/, and checked against the snapshot.
     """
+    patient_anvil_start()
     if take_snapshot and check:
         raise click.UsageError("give --snapshot (write it) or --check (compare with it), not both")
     # Not connected yet (a fork's upstream must be up first): the provider only names the network.

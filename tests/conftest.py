@@ -8,6 +8,7 @@ import _ape_speed
 import pytest
 from _build import ROOT, contracts_build
 
+from link_ops.cli.network import patient_anvil_start
 from link_ops.protocol.deploy import DEFAULT_TIER_RATES, Protocol, deploy_protocol
 
 # `fork_session` and the upstream of `--network polygon:mainnet-fork:foundry` (see tests/fork/); an error
@@ -18,6 +19,8 @@ pytest_plugins = ["link_ops.testing.pytest_fork", "link_ops.testing.pytest_isola
 def pytest_configure(config: pytest.Config) -> None:
     # ape's per-call overheads that the suite does not need (see tests/_ape_speed.py).
     _ape_speed.install()
+    # The session's anvil may start slowly on a loaded machine: wait for it (as every script does).
+    patient_anvil_start()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -10,7 +10,9 @@ command says it in one line before anything connects.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -47,10 +49,33 @@ def check_network_rpc(provider: Any) -> None:
         )
 
 
+#: Seconds a local anvil may take to answer after it starts (ape-foundry 0.8.12 waits a fixed 20 s, too
+#: short on a loaded machine: the process is alive, only slow).
+ANVIL_START_TIMEOUT = 120
+
+
+def patient_anvil_start(seconds: int = ANVIL_START_TIMEOUT) -> None:
+    """Makes ape-foundry wait up to `seconds` for a starting anvil (a readiness wait: it goes on as soon as
+    anvil answers). Idempotent; does nothing without ape-foundry (the ``[foundry]`` extra)."""
+    try:
+        from ape_foundry.provider import FoundryProvider
+    except ImportError:
+        return
+    original: Callable[..., Any] = FoundryProvider.start
+    start: Callable[..., Any] = getattr(original, "__wrapped__", original)
+
+    @functools.wraps(start)
+    def patient_start(self: Any, timeout: int = seconds) -> Any:
+        return start(self, timeout=max(timeout, seconds))
+
+    FoundryProvider.start = patient_start
+
+
 class RpcCheckedCommand(ConnectedProviderCommand):
     """:class:`~ape.cli.ConnectedProviderCommand` that runs :func:`check_network_rpc` before connecting."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        patient_anvil_start()
         provider = (ctx.meta.get(NETWORK_META_KEY) or {}).get("provider") or ctx.params.get("network")
         if provider is not None and hasattr(provider, "network"):
             try:

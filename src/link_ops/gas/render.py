@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from link_ops.exceptions import ConfigurationError
 from link_ops.gas.models import (
     BLOCK_GAS_LIMIT,
     BRIDGE_LEGS,
@@ -20,7 +21,6 @@ from link_ops.gas.models import (
     format_cost,
     format_gas,
 )
-from link_ops.exceptions import ConfigurationError
 from link_ops.gas.report import GasReport
 
 
