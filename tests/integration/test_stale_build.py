@@ -28,6 +28,7 @@ COPIED = (
     # what `ape test` checks before it starts
     "tests/conftest.py",
     "tests/_build.py",
+    "tests/_ape_speed.py",
     "src/link_ops/contracts/artifacts",
 )
 LINKED = (".venv", "node_modules", ".solcx")

@@ -25,7 +25,7 @@ from link_ops.store import (
     UnknownPartnerError,
     default_db_url,
 )
-from link_ops.store.partners import MonitoringRow, PartnerRow
+from link_ops.store.partner_tables import MonitoringRow, PartnerRow
 
 AMOY = 80002
 POLYGON = 137

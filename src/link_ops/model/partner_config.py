@@ -4,7 +4,8 @@ A partner (a café, a service, a dApp) is described by one YAML or JSON file, ``
 (``partners/example.yaml`` shows every field). :meth:`PartnerConfig.from_file` reads and checks it whole: it
 reports every problem at once, one per line with the field's path, so a config is fixed in one round.
 
-Pure module: no ape, no network.
+Pure module: no ape, no network. One module for the model and its reader, because the reader's messages
+name the model's fields.
 """
 
 from __future__ import annotations

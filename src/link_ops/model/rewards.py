@@ -19,6 +19,9 @@ The rules, as in the contract:
   fails as a whole (paused, unknown id, foreign id, ``total mined`` overflow); a repeated id pays once.
 * Rewards follow the cube: a transfer changes the owner only.
 
+One module, as the accounting is one contract's: splitting :class:`RewardModel` would split its rules (its
+errors live in :mod:`link_ops.model.reward_errors`).
+
 Time: the model keeps a clock, the latest ``now`` given to an operation. Operations and views at an earlier
 time raise :class:`ClockWentBackwards` (the chain cannot go back either).
 """

@@ -14,18 +14,15 @@ from link_ops.store.engine import (
     default_db_url,
 )
 from link_ops.store.ops import OpsStore
-from link_ops.store.partners import (
+from link_ops.store.partner_tables import (
     DEFAULT_SLA,
     STEPS,
     ConfigMismatchError,
-    MonitoringRecord,
-    PartnerRecord,
     PartnerStateError,
-    PartnerStore,
     StepAlreadyDoneError,
-    StepRecord,
     UnknownPartnerError,
 )
+from link_ops.store.partners import MonitoringRecord, PartnerRecord, PartnerStore, StepRecord
 from link_ops.store.relayer import RelayedMessage, RelayerStore
 
 __all__ = [
