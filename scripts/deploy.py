@@ -13,6 +13,7 @@ import click
 from ape import chain
 from rich.table import Table
 
+from link_ops.bridge.connections import without_confirmations
 from link_ops.cli.console import make_console
 from link_ops.cli.errors import user_errors
 from link_ops.cli.network import RpcCheckedCommand
@@ -22,6 +23,7 @@ from link_ops.cli.options import (
     confirm_option,
     default_account,
     network_option,
+    no_confirmations_option,
 )
 from link_ops.fork import rpc_gas_price
 from link_ops.model.chains import chain_by_id, chain_name, is_local_chain
@@ -40,6 +42,7 @@ from link_ops.protocol.deploy import check_core_chain, deploy_protocol
 @click.option("--rates", default=None, help="tier rates in wei/s, comma-separated, 4 values")
 @click.option("--no-record", is_flag=True, help="do not read or write deployments/<chain_id>.json")
 @confirm_option()
+@no_confirmations_option()
 @click.option(
     "--gas-price-gwei", type=float, default=None, help="price the dry run at this (default: upstream)"
 )
@@ -50,6 +53,7 @@ def cli(
     rates: str | None,
     no_record: bool,
     confirm: bool,
+    no_confirmations: bool,
     gas_price_gwei: float | None,
 ) -> None:
     """Deploy or resume the core on a home chain.
@@ -71,6 +75,8 @@ def cli(
             f"{network.choice} is a live network ({chain_name(chain.chain_id)}): this deploy spends real "
             f"funds. Rehearse it first with `{rehearse}`, then run again with --confirm."
         )
+    if no_confirmations:
+        without_confirmations(chain_by_id(chain.chain_id))
     given_account = account is not None
     account = default_account(account, local_or_fork=on_fork or is_local_chain(chain.chain_id))
     try:

@@ -226,7 +226,8 @@ def deploy_with_script(
     ape = Path(sys.executable).with_name("ape")
     network = f"{target.live_choice}:{url}"
     command = [str(ape) if ape.exists() else "ape", "run", "deploy", "--network", network]
-    command += ["--account", "TEST::0", "--admin", admin, "--confirm"]
+    # The stand-in mines a block per transaction and none after it: nothing to wait for.
+    command += ["--account", "TEST::0", "--admin", admin, "--confirm", "--no-confirmations"]
     ape_data = deployments_dir.parent / f"{deployments_dir.name}-ape-data"
     ape_data.mkdir(exist_ok=True)
     env = {**os.environ, DEPLOYMENTS_DIR_ENV: str(deployments_dir), "APE_DATA_FOLDER": str(ape_data)}
@@ -248,8 +249,9 @@ def open_fork_session(
     """The upstream for forking `target`: ``$<env_var>`` when set (checked), else a fresh stand-in.
 
     A stand-in is an anvil on loopback with the target's chain id; with `deploy` the protocol is deployed on
-    it with the project's own ``ape run deploy`` script (recorded in a temporary ``<chain_id>.json``), after
-    which it mines no more blocks, so a fork of it can be checked against it. Always close the session (or
+    it with the project's own ``ape run deploy`` script (recorded in a temporary ``<chain_id>.json``; a block
+    per transaction, no confirmations waited for), after which it mines no more blocks, so a fork of it can be
+    checked against it. Always close the session (or
     use it in ``with``).
     """
     report = say or (lambda _line: None)
@@ -259,7 +261,7 @@ def open_fork_session(
         use_upstream(target, url)
         return ForkSession(target, url)
 
-    stand_in = LocalUpstream(target.chain_id, block_time=1 if deploy else None)
+    stand_in = LocalUpstream(target.chain_id)
     session = ForkSession(target, "", stand_in)
     try:
         stand_in.start()
