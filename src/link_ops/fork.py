@@ -12,6 +12,7 @@ Where no Polygon RPC is reachable, the test session and the gas bench fork a loc
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -152,3 +153,21 @@ def use_upstream(target: ForkTarget, url: str) -> None:
 def rpc_gas_price(url: str, *, timeout: float = 10.0) -> int:
     """``eth_gasPrice`` of the node at `url`, in wei."""
     return int(_rpc(url, "eth_gasPrice", [], timeout=timeout), 16)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on `host` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether nothing listens on `port` of `host` (closed connections in TIME_WAIT do not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True

@@ -10,8 +10,8 @@ from pathlib import Path
 import requests
 from _ape import ROOT, error_lines, output_of, run_ape
 
+from link_ops.fork import free_port, port_is_free
 from link_ops.testing.health import EXAMPLE_PORT
-from link_ops.testing.standin import free_port, port_is_free
 
 EXAMPLE = ROOT / "partners" / "example.yaml"
 

@@ -13,9 +13,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from link_ops.exceptions import UpstreamError
-from link_ops.fork import FORK_TARGETS, fork_target, redact, rpc_chain_id, upstream_from_env
+from link_ops.fork import (
+    FORK_TARGETS,
+    fork_target,
+    free_port,
+    port_is_free,
+    redact,
+    rpc_chain_id,
+    upstream_from_env,
+)
 from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
-from link_ops.testing.standin import LocalUpstream, free_port, open_fork_session, port_is_free
+from link_ops.testing.standin import LocalUpstream, open_fork_session
 
 POLYGON = FORK_TARGETS["mainnet"]
 

@@ -14,9 +14,9 @@ from ape import chain, config, networks
 from ape.api.networks import ProviderContextManager
 
 from link_ops.exceptions import StandInError, UnsupportedChainError
+from link_ops.fork import port_is_free
 from link_ops.model.chains import chain_by_key
 from link_ops.testing.localchains import LocalChains
-from link_ops.testing.standin import port_is_free
 
 CAP = 1_000 * 10**18
 

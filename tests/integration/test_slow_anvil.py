@@ -7,8 +7,11 @@ import os
 import shutil
 
 from _ape import output_of, run_ape
+from ape import networks
 
+import link_ops.cli.network as network_module
 from link_ops.cli.network import ANVIL_START_TIMEOUT
+from link_ops.fork import free_port, port_is_free
 from link_ops.protocol import DEPLOYMENTS_DIR_ENV
 
 SLOW_START_SECONDS = 25  # past ape-foundry's own 20 s
@@ -38,3 +41,17 @@ def test_a_script_on_a_local_chain__anvil_answers_after_25_s__waits_and_succeeds
 
 def test_the_wait_is_long_enough_for_a_loaded_machine():
     assert ANVIL_START_TIMEOUT >= 4 * SLOW_START_SECONDS
+
+
+def test_a_local_anvil__gets_a_port_the_kernel_handed_out_as_free(monkeypatch):
+    """ape-foundry's own choice is a random port nobody checked; a program already there broke runs."""
+    chosen = free_port()
+    monkeypatch.setattr(network_module, "free_port", lambda: chosen)
+    provider = networks.get_provider_from_choice("polygon:local:foundry")
+    assert provider.settings.host == "auto"
+    provider.connect()
+    try:
+        assert provider.uri == f"http://127.0.0.1:{chosen}" and provider.is_connected
+        assert not port_is_free(chosen)
+    finally:
+        provider.disconnect()

@@ -21,7 +21,7 @@ from ape.cli.options import NETWORK_META_KEY
 
 from link_ops.cli.errors import user_errors
 from link_ops.exceptions import UnsupportedChainError, UpstreamError
-from link_ops.fork import FORK_TARGETS, upstream_from_env
+from link_ops.fork import FORK_TARGETS, free_port, upstream_from_env
 from link_ops.model.chains import chain_by_network
 
 
@@ -55,8 +55,15 @@ ANVIL_START_TIMEOUT = 120
 
 
 def patient_anvil_start(seconds: int = ANVIL_START_TIMEOUT) -> None:
-    """Makes ape-foundry wait up to `seconds` for a starting anvil (a readiness wait: it goes on as soon as
-    anvil answers). Idempotent; does nothing without ape-foundry (the ``[foundry]`` extra)."""
+    """Makes ape-foundry's local anvil start robust; idempotent, and nothing without ape-foundry (the
+    ``[foundry]`` extra).
+
+    - ape-foundry waits a fixed 20 s for anvil to answer: it waits up to `seconds` instead (a readiness
+      wait, it goes on as soon as anvil answers);
+    - with ``host: auto`` it picks a random port without checking that it is free, so a second anvil (or
+      any program) already there makes the new one exit while ape waits (or, worse, talks to the other
+      anvil): it gets a port the kernel has just handed out as free instead.
+    """
     try:
         from ape_foundry.provider import FoundryProvider
     except ImportError:
@@ -69,6 +76,17 @@ def patient_anvil_start(seconds: int = ANVIL_START_TIMEOUT) -> None:
         return start(self, timeout=max(timeout, seconds))
 
     FoundryProvider.start = patient_start
+
+    original_launch: Callable[..., Any] = FoundryProvider._start
+    launch: Callable[..., Any] = getattr(original_launch, "__wrapped__", original_launch)
+
+    @functools.wraps(launch)
+    def launch_on_a_free_port(self: Any) -> Any:
+        if self._host in ("auto", None) and self.settings.host == "auto" and not self.is_connected:
+            self._host = f"http://127.0.0.1:{free_port()}"
+        return launch(self)
+
+    FoundryProvider._start = launch_on_a_free_port  # type: ignore[method-assign]
 
 
 class RpcCheckedCommand(ConnectedProviderCommand):

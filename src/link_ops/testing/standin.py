@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,7 @@ from types import TracebackType
 import requests
 
 from link_ops.exceptions import UpstreamError
-from link_ops.fork import ForkTarget, _rpc, redact, rpc_chain_id, upstream_from_env, use_upstream
+from link_ops.fork import ForkTarget, _rpc, free_port, redact, rpc_chain_id, upstream_from_env, use_upstream
 from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
 
 #: Base fee the stand-in starts with, in gwei: about what Polygon PoS charges on a quiet day.
@@ -33,24 +32,6 @@ STAND_IN_BASE_FEE_GWEI = 30
 #: Who governs the stand-in's "live" deployment: an address nobody holds the key of (like a multisig), so
 #: whatever needs the admin on the fork must impersonate it, as it must against Polygon.
 STAND_IN_ADMIN = "0x000000000000000000000000000000000000a11C"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on `host` that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether nothing listens on `port` of `host` (closed connections in TIME_WAIT do not count)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-        return True
 
 
 class LocalUpstream:
