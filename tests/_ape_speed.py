@@ -3,6 +3,9 @@
 Measured on the claims state machine (a transaction and a few calls per step), they were about half of the
 suite's time:
 
+- ape traces every transaction sent to a contract (``trace_transaction``, a step-by-step trace on an anvil
+  started with ``--steps-tracing``) to print the contract's console logs, which these contracts have none
+  of; a test that wants a trace asks for it.
 - ape-foundry prints the whole call tree of every reverted transaction (``trace.show()``: a
   ``debug_traceTransaction`` and its enrichment, about 0.4 s each). The suite asserts every revert by name
   and arguments instead; the error itself is built before the printing, unchanged.
@@ -24,6 +27,7 @@ from typing import Any
 
 import requests
 from ape.api.providers import ProviderAPI
+from ape.api.transactions import ReceiptAPI
 from ape_ethereum.ecosystem import BaseEthereumConfig
 from ape_ethereum.trace import Trace
 
@@ -34,6 +38,8 @@ def install() -> None:
     """Applies each change once per process; :data:`_INSTALLED` names what was applied."""
     if _INSTALLED:
         return
+    ReceiptAPI.show_debug_logs = lambda self: None  # type: ignore[method-assign]
+    _INSTALLED.append("no console-log traces")
     Trace.show = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
     _INSTALLED.append("trace.show")
 

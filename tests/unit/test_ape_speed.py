@@ -12,11 +12,19 @@ from ape_ethereum.trace import Trace
 
 def test_every_speed_up_is_installed():
     assert _ape_speed._INSTALLED == [
+        "no console-log traces",
         "trace.show",
         "provider settings",
         "default transaction type",
         "no proxy scan",
     ]
+
+
+def test_a_transaction_to_a_contract_is_not_traced_for_console_logs(lbc, alice, bob):
+    receipt = lbc.approve(bob, 1, sender=alice)
+    # ape's console-log lookup caches the typed logs it read from the trace on the receipt.
+    assert "debug_logs_typed" not in receipt.__dict__ and "debug_logs_lines" not in receipt.__dict__
+    assert receipt.show_debug_logs() is None
 
 
 def test_a_reverted_transaction_prints_no_call_tree():
