@@ -78,10 +78,10 @@ format: setup
 	ruff check --fix src scripts tests tools
 
 # Two workers (pytest-xdist) on a 2-core machine, each test file on one worker (its module fixtures built
-# once); the state machines first, so that the longest files do not start last.
+# once); tests/conftest.py puts the longest files first.
 TEST_WORKERS ?= auto
 test: setup lint compile
-	ape test tests/property tests/unit tests/integration -n $(TEST_WORKERS) --dist loadfile
+	ape test tests --ignore=tests/fork -n $(TEST_WORKERS) --dist loadfile
 	$(MAKE) --no-print-directory test-fork
 	$(MAKE) --no-print-directory gas-check
 

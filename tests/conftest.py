@@ -23,6 +23,34 @@ def pytest_configure(config: pytest.Config) -> None:
     patient_anvil_start()
 
 
+# The files that take longest, first: `make test` runs two workers, one file per worker at a time, and a
+# long file started last would keep one worker busy after the other has finished.
+LONGEST_FIRST = (
+    "property/test_claims_state_machine.py",
+    "integration/test_installed_package.py",
+    "integration/test_stale_build.py",
+    "integration/test_slow_anvil.py",
+    "integration/test_deploy_bridge_script.py",
+    "integration/test_demo_and_gas.py",
+    "integration/test_isolation_plugin.py",
+    "unit/bridge/test_lbc_bridge.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Puts the :data:`LONGEST_FIRST` files first (each file's tests stay together and in order)."""
+    tests = ROOT / "tests"
+
+    def rank(item: pytest.Item) -> int:
+        try:
+            name = item.path.relative_to(tests).as_posix()
+        except ValueError:
+            return len(LONGEST_FIRST)
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Refuses to test yesterday's contracts: ape rebuilds only the files that changed, not the contracts
     that import them, so a session started after such an edit without `make compile` would test stale
