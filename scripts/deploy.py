@@ -19,13 +19,14 @@ from link_ops.cli.errors import user_errors
 from link_ops.cli.network import RpcCheckedCommand
 from link_ops.cli.options import (
     account_option,
-    command_line,
     confirm_option,
     default_account,
+    dry_run_gas_price,
     network_option,
     no_confirmations_option,
+    real_run_command,
+    require_confirm,
 )
-from link_ops.fork import rpc_gas_price
 from link_ops.model.chains import chain_by_id, chain_name, is_local_chain
 from link_ops.protocol.deploy import check_core_chain, deploy_protocol
 
@@ -67,14 +68,7 @@ def cli(
     live = not on_fork and not is_local_chain(chain.chain_id)
     with user_errors():
         check_core_chain(chain_by_id(chain.chain_id))
-    if live and not confirm:
-        rehearse = command_line(
-            ctx, replace={"--network": f"{network.ecosystem.name}:{network.name}-fork:foundry"}
-        )
-        raise click.ClickException(
-            f"{network.choice} is a live network ({chain_name(chain.chain_id)}): this deploy spends real "
-            f"funds. Rehearse it first with `{rehearse}`, then run again with --confirm."
-        )
+    require_confirm(ctx, network, chain_name(chain.chain_id), live=live, confirm=confirm)
     if no_confirmations:
         without_confirmations(chain_by_id(chain.chain_id))
     given_account = account is not None
@@ -108,10 +102,7 @@ def cli(
         console.print("reused the recorded deployment" if protocol.reused else "deployment complete")
         return
 
-    if gas_price_gwei is not None:
-        price, source = int(gas_price_gwei * 10**9), "--gas-price-gwei"
-    else:
-        price, source = rpc_gas_price(chain.provider.fork_url), "the upstream's eth_gasPrice"
+    price, source = dry_run_gas_price(gas_price_gwei, chain.provider.fork_url)
     summary = Table(
         title=f"dry run on a fork of {chain_name(protocol.chain_id)}: nothing was sent or recorded"
     )
@@ -126,11 +117,6 @@ def cli(
         f"total ({len(protocol.transactions)} transactions)", f"{total:,}", f"{total * price / 1e18:.6f}"
     )
     console.print(summary)
-    live_network = f"{network.ecosystem.name}:{network.name.removesuffix('-fork')}:node"
-    again = command_line(
-        ctx,
-        replace={"--network": live_network, **({} if given_account else {"--account": "<alias>"})},
-        add=["--confirm"],
-    )
+    again = real_run_command(ctx, network, account_given=given_account)
     console.print(f"priced at {price / 10**9:.2f} gwei ({source}); deploy for real with:")
     console.print(again, markup=False, highlight=False, soft_wrap=True)

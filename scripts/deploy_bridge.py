@@ -24,13 +24,14 @@ from link_ops.cli.errors import user_errors
 from link_ops.cli.network import RpcCheckedCommand
 from link_ops.cli.options import (
     account_option,
-    command_line,
     confirm_option,
     default_account,
+    dry_run_gas_price,
     network_option,
     no_confirmations_option,
+    real_run_command,
+    require_confirm,
 )
-from link_ops.fork import rpc_gas_price
 from link_ops.model.chains import chain_by_id, chain_by_key, is_local_chain
 from link_ops.protocol.deploy import load_protocol
 from link_ops.protocol.records import deployments_directory
@@ -92,14 +93,7 @@ def cli(
     with user_errors():
         info = chain_by_id(chain.chain_id)
         peer_infos = None if peers is None else [chain_by_key(k) for k in _keys(peers) or []]
-    if live and not confirm:
-        rehearse = command_line(
-            ctx, replace={"--network": f"{network.ecosystem.name}:{network.name}-fork:foundry"}
-        )
-        raise click.ClickException(
-            f"{network.choice} is a live network ({info.name}): this deploy spends real funds. Rehearse it "
-            f"first with `{rehearse}`, then run again with --confirm."
-        )
+    require_confirm(ctx, network, info.name, live=live, confirm=confirm)
     given_account = account is not None
     sender = default_account(account, local_or_fork=not live)
     directory = deployments_directory(Path(project.path))
@@ -140,21 +134,12 @@ def cli(
     )
     if not on_fork:
         return
-    price = (
-        int(gas_price_gwei * 10**9) if gas_price_gwei is not None else rpc_gas_price(chain.provider.fork_url)
-    )
+    price, _source = dry_run_gas_price(gas_price_gwei, chain.provider.fork_url)
     gas = sum(int(r.gas_used) for r in chain.history[sender.address].sessional if r.nonce >= start_nonce)
     console.print(
         f"dry run on a fork of {info.name}: nothing was recorded; {sent} transactions, {gas:,} gas, "
         f"{gas * price / 10**18:.6f} at {price / 10**9:.2f} gwei"
     )
-    again = command_line(
-        ctx,
-        replace={
-            "--network": f"{network.ecosystem.name}:{network.name.removesuffix('-fork')}:node",
-            **({} if given_account else {"--account": "<alias>"}),
-        },
-        add=["--confirm"],
-    )
+    again = real_run_command(ctx, network, account_given=given_account)
     console.print("deploy for real with:")
     console.print(again, markup=False, highlight=False, soft_wrap=True)

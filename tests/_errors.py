@@ -7,7 +7,6 @@ revert data itself when ape did not.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from ape.exceptions import ContractLogicError, CustomError
 from eth_utils import keccak
 from hexbytes import HexBytes
 
+from link_ops.contracts.errors import revert_data as library_revert_data
+
 
 @dataclass
 class Caught:
@@ -24,28 +25,10 @@ class Caught:
 
 
 def revert_data(error: ContractLogicError) -> HexBytes | None:
-    """The raw revert data (selector + arguments) behind `error`.
-
-    Transactions and deployments keep it on the web3 error. For calls, anvil reports it only in the
-    message, as `custom error 0x<selector>` followed, when there are arguments, by `: <arguments>` (as
-    text when they are valid UTF-8, as hex otherwise).
-    """
-    data = getattr(error.base_err, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    if data:
-        return HexBytes(data)
-    match = re.search(r"custom error 0x([0-9a-fA-F]{8})(?:: (.*))?\Z", str(error.base_err), re.DOTALL)
-    if match is None:
-        return None
-    selector, arguments = match.groups()
-    arguments = arguments or ""
-    if re.fullmatch(r"(?:[0-9a-fA-F]{64})*", arguments):
-        body = bytes.fromhex(arguments)
-    else:
-        body = arguments.encode("utf-8")
-    assert len(body) % 32 == 0, f"cannot read the error arguments from {str(error.base_err)!r}"
-    return HexBytes(bytes.fromhex(selector) + body)
+    """The raw revert data (selector + arguments) behind `error`: link_ops's own reader, as bytes ape's
+    decoders take (see :func:`link_ops.contracts.errors.revert_data` for where it looks)."""
+    data = library_revert_data(error)
+    return None if data is None else HexBytes(data)
 
 
 @contextmanager

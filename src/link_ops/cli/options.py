@@ -27,6 +27,7 @@ from ape.cli import network_option as ape_network_option
 from ape.cli.choices import AccountAliasPromptChoice
 
 from link_ops.exceptions import ConfigurationError
+from link_ops.fork import rpc_gas_price
 from link_ops.model.chains import ChainInfo, chain_by_key
 
 NETWORK_HELP = (
@@ -152,3 +153,36 @@ def command_line(
     ]
     kept += [flag for flag in add if flag not in kept]
     return shlex.join(["ape", "run", script, *kept])
+
+
+def fork_of(network: Any) -> str:
+    """The rehearsal network of a live `network`: ``polygon:mainnet`` → ``polygon:mainnet-fork:foundry``."""
+    return f"{network.ecosystem.name}:{network.name}-fork:foundry"
+
+
+def live_node_of(network: Any) -> str:
+    """The live network a fork rehearses: ``polygon:mainnet-fork`` → ``polygon:mainnet:node``."""
+    return f"{network.ecosystem.name}:{network.name.removesuffix('-fork')}:node"
+
+
+def require_confirm(ctx: click.Context, network: Any, chain: str, *, live: bool, confirm: bool) -> None:
+    """Refuses a live network without ``--confirm``, naming the rehearsal (every option the user gave)."""
+    if live and not confirm:
+        rehearse = command_line(ctx, replace={"--network": fork_of(network)})
+        raise click.ClickException(
+            f"{network.choice} is a live network ({chain}): this deploy spends real funds. Rehearse it "
+            f"first with `{rehearse}`, then run again with --confirm."
+        )
+
+
+def real_run_command(ctx: click.Context, network: Any, *, account_given: bool) -> str:
+    """What a rehearsal on a fork ends with: the same command on the live network, with ``--confirm``."""
+    replace = {"--network": live_node_of(network), **({} if account_given else {"--account": "<alias>"})}
+    return command_line(ctx, replace=replace, add=["--confirm"])
+
+
+def dry_run_gas_price(gas_price_gwei: float | None, fork_url: str) -> tuple[int, str]:
+    """The gas price a rehearsal is priced at, in wei, and where it came from."""
+    if gas_price_gwei is not None:
+        return int(gas_price_gwei * 10**9), "--gas-price-gwei"
+    return rpc_gas_price(fork_url), "the upstream's eth_gasPrice"
