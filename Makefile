@@ -81,7 +81,7 @@ format: setup
 # once); tests/conftest.py puts the longest files first.
 TEST_WORKERS ?= auto
 test: setup lint compile
-	ape test tests --ignore=tests/fork -n $(TEST_WORKERS) --dist loadfile
+	ape test tests --ignore=tests/fork -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 	$(MAKE) --no-print-directory test-fork
 	$(MAKE) --no-print-directory gas-check
 

@@ -15,7 +15,17 @@ suite's time:
   own settings, so they are kept per provider while both stay the same.
 - ``default_transaction_type``, looked up on every transaction, builds a fresh network config (another
   environment scan) each time; it is kept per ecosystem config.
+- a network's config (``NetworkAPI.config``: confirmations, timeouts, fee multipliers) is validated anew,
+  with an environment scan, about seven times per transaction or call; it is kept per network while its
+  ecosystem's config object stays the same.
+- ape reads a contract's code (``eth_getCode``) before every call and transaction to it, and again after
+  every transaction, uncached on local chains (a revert can remove a contract). Code that exists is kept
+  per node URL until that node reverts, resets, sets code or restarts; a missing contract is always asked.
 - requests scans the environment for proxies on every JSON-RPC request; the suite talks to loopback only.
+- web3's HTTP provider posts each JSON-RPC request through requests, about 1 ms of CPU per request (its
+  hooks, cookies, URL parsing and adapters), some 20 per transaction. Requests to a loopback node go over a
+  kept-alive ``http.client`` connection instead (0.3 ms), with requests' exceptions for the same failures
+  (refused connection, timeout, an HTTP error status), so ape's waits and retries behave as before.
 
 tests/unit/test_ape_speed.py checks that each still applies to the installed ape (a new ape version
 that moved them fails there, not silently).
@@ -23,15 +33,27 @@ that moved them fails there, not silently).
 
 from __future__ import annotations
 
+import http.client
+import select
+import threading
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from ape.api.networks import NetworkAPI
 from ape.api.providers import ProviderAPI
 from ape.api.transactions import ReceiptAPI
+from ape.managers.chain import ChainManager
 from ape_ethereum.ecosystem import BaseEthereumConfig
 from ape_ethereum.trace import Trace
+from ape_foundry.provider import FoundryProvider
+from web3 import HTTPProvider
+from web3._utils.http_session_manager import HTTPSessionManager
 
 _INSTALLED: list[str] = []
+#: The replaced ape functions, for tests that compare an answer with ape's own.
+ORIGINALS: dict[str, Callable[..., Any]] = {}
 
 
 def install() -> None:
@@ -75,6 +97,52 @@ def install() -> None:
     BaseEthereumConfig.__getattr__ = getattr_  # type: ignore[method-assign]
     _INSTALLED.append("default transaction type")
 
+    network_config = NetworkAPI.config.fget
+    assert network_config is not None
+    network_cache: dict[int, tuple[object, object, object]] = {}
+    ORIGINALS["network config"] = network_config
+
+    def config(self: NetworkAPI) -> object:
+        ecosystem_config = self.ecosystem_config
+        hit = network_cache.get(id(self))
+        if hit is not None and hit[0] is self and hit[1] is ecosystem_config:
+            return hit[2]
+        value = network_config(self)
+        network_cache[id(self)] = (self, ecosystem_config, value)
+        return value
+
+    NetworkAPI.config = property(config)  # type: ignore[assignment,method-assign]
+    _INSTALLED.append("network config")
+
+    get_code = ChainManager.get_code
+
+    def chain_get_code(self: ChainManager, address: Any, block_id: Any = None) -> Any:
+        provider = self.provider
+        uri = getattr(getattr(provider, "web3", None) and provider.web3.provider, "endpoint_uri", None)
+        if block_id is not None or uri is None or not provider.network.is_dev:
+            return get_code(self, address, block_id=block_id)
+        key = (str(uri), str(address))
+        if (code := _code.get(key)) is not None:
+            return code
+        code = get_code(self, address)
+        if len(code) > 0:
+            _code[key] = code
+        return code
+
+    ChainManager.get_code = chain_get_code  # type: ignore[method-assign]
+    make_request = HTTPProvider.make_request
+
+    def rpc(self: HTTPProvider, method: Any, params: Any) -> Any:
+        if method in CODE_CHANGING:
+            _code.clear()
+        return make_request(self, method, params)
+
+    HTTPProvider.make_request = rpc  # type: ignore[method-assign]
+    for method in ("connect", "disconnect"):
+        original = getattr(FoundryProvider, method)
+        setattr(FoundryProvider, method, _clearing_code(original))
+    _INSTALLED.append("contract code kept")
+
     session_init = requests.Session.__init__
 
     def init(self: requests.Session, *args: Any, **kwargs: Any) -> None:
@@ -83,3 +151,100 @@ def install() -> None:
 
     requests.Session.__init__ = init  # type: ignore[method-assign]
     _INSTALLED.append("no proxy scan")
+
+    post = HTTPSessionManager.make_post_request
+
+    def make_post_request(self: HTTPSessionManager, endpoint_uri: Any, data: Any, **kwargs: Any) -> bytes:
+        target = _loopback(str(endpoint_uri))
+        if target is None or kwargs.get("stream") or not isinstance(data, (bytes, str)):
+            return post(self, endpoint_uri, data, **kwargs)
+        return _post_loopback(target, data, kwargs.get("timeout"), kwargs.get("headers") or {})
+
+    HTTPSessionManager.make_post_request = make_post_request  # type: ignore[method-assign]
+    _INSTALLED.append("loopback JSON-RPC over http.client")
+
+
+#: JSON-RPC methods after which a contract's code may differ (or be gone).
+CODE_CHANGING = frozenset(
+    {
+        "evm_revert",
+        "anvil_revert",
+        "anvil_reset",
+        "hardhat_reset",
+        "anvil_setCode",
+        "hardhat_setCode",
+        "anvil_loadState",
+        "anvil_rollback",
+        "anvil_reorg",
+    }
+)
+_code: dict[tuple[str, str], Any] = {}
+
+
+def _clearing_code(method: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _code.clear()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _code.clear()
+
+    return wrapped
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_connections = threading.local()
+
+
+def _loopback(uri: str) -> tuple[str, int, str] | None:
+    """(host, port, path) of a plain-HTTP loopback URL; None for anything else."""
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
+        return None
+    return parts.hostname, parts.port or 80, parts.path or "/"
+
+
+def _post_loopback(
+    target: tuple[str, int, str], data: bytes | str, timeout: Any, headers: dict[str, str]
+) -> bytes:
+    """One POST on this thread's kept-alive connection to `target`, with requests' exceptions on failure.
+
+    A kept connection that the node closed while idle (it restarted, or dropped keep-alive) reads as ready
+    before it is used, and is replaced, as urllib3 checks a pooled one. A request is never sent twice: a
+    failure after it was written is raised (a transaction must not be sent again)."""
+    host, port, path = target
+    body = data.encode() if isinstance(data, str) else data
+    wait = timeout[-1] if isinstance(timeout, tuple) else timeout
+    pool: dict[tuple[str, int], http.client.HTTPConnection] = _connections.__dict__.setdefault("pool", {})
+    connection = pool.pop((host, port), None)
+    if connection is not None and (connection.sock is None or select.select([connection.sock], [], [], 0)[0]):
+        connection.close()  # closed by the node (or a stray byte): not safe to reuse
+        connection = None
+    if connection is None:
+        connection = http.client.HTTPConnection(host, port, timeout=wait)
+    connection.timeout = wait
+    if connection.sock is not None:
+        connection.sock.settimeout(wait)
+    try:
+        connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+        response = connection.getresponse()
+        content = response.read()
+    except TimeoutError as err:
+        connection.close()
+        raise requests.exceptions.ReadTimeout(f"{host}:{port}: no answer within {wait} s") from err
+    except (http.client.HTTPException, OSError) as err:
+        connection.close()
+        raise requests.exceptions.ConnectionError(f"{host}:{port}: {err}") from err
+    if response.status >= 400:
+        connection.close()
+        failed = requests.Response()
+        failed.status_code, failed.reason, failed._content = response.status, response.reason, content
+        failed.url = f"http://{host}:{port}{path}"
+        raise requests.exceptions.HTTPError(
+            f"{response.status} {response.reason} for url: {failed.url}", response=failed
+        )
+    if response.will_close:
+        connection.close()
+    else:
+        pool[(host, port)] = connection
+    return content

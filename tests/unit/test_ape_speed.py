@@ -3,11 +3,21 @@ but the time: a new ape version that moved one of them fails here instead of sil
 
 from __future__ import annotations
 
+import http.server
+import threading
+from collections.abc import Iterator
+
 import _ape_speed
+import pytest
 import requests
 from ape.api.providers import ProviderAPI
+from ape.exceptions import ContractNotFoundError
 from ape_ethereum.ecosystem import BaseEthereumConfig
 from ape_ethereum.trace import Trace
+from web3 import HTTPProvider
+
+from link_ops.fork import free_port
+from link_ops.testing import isolated
 
 
 def test_every_speed_up_is_installed():
@@ -16,7 +26,10 @@ def test_every_speed_up_is_installed():
         "trace.show",
         "provider settings",
         "default transaction type",
+        "network config",
+        "contract code kept",
         "no proxy scan",
+        "loopback JSON-RPC over http.client",
     ]
 
 
@@ -55,3 +68,107 @@ def test_default_transaction_type__same_answer_as_ape(chain):
 def test_requests_sessions__ignore_proxy_variables(monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:1")
     assert requests.Session().trust_env is False
+
+
+def test_network_config__kept__equal_to_a_fresh_build(chain):
+    network = chain.provider.network
+    kept = network.config
+    assert network.config is kept
+    assert kept.model_dump() == _ape_speed.ORIGINALS["network config"](network).model_dump()
+
+
+def test_contract_code__kept_while_deployed__gone_after_the_revert_that_removed_it(project, admin, chain):
+    with isolated(chain):
+        token = project.MockERC20.deploy("Probe", "PRB", sender=admin)
+        assert token.address and chain.get_code(token.address)
+        token.mint(admin, 1, sender=admin)  # a transaction to it: its code is read and kept
+        assert int(token.balanceOf(admin)) == 1
+    # The snapshot did not hold the contract: neither the kept code nor a call may pretend it does.
+    assert len(chain.get_code(token.address)) == 0
+    with pytest.raises(ContractNotFoundError):
+        token.balanceOf(admin)
+
+
+def test_contract_code__a_missing_contract_is_asked_again(project, admin, chain, failing_deployer):
+    with isolated(chain):
+        address = failing_deployer.get_deployment_address()
+        assert len(chain.get_code(address)) == 0
+        project.MockERC20.deploy("Probe", "PRB", sender=failing_deployer)
+        assert len(chain.get_code(address)) > 0
+
+
+class _Node(http.server.BaseHTTPRequestHandler):
+    """Answers every POST with ``server.status`` and a JSON body, counting requests; with ``server.drop``
+    it closes the connection after answering although it offered keep-alive (as a restarting node does)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        server = self.server
+        server.requests += 1  # type: ignore[attr-defined]
+        body = b'{"jsonrpc":"2.0","id":0,"result":"0x89"}'
+        self.send_response(server.status)  # type: ignore[attr-defined]
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = server.drop  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        super().finish()
+        if self.close_connection:
+            self.server.closed.set()  # type: ignore[attr-defined]
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def node() -> Iterator[http.server.ThreadingHTTPServer]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Node)
+    server.daemon_threads, server.block_on_close = True, False
+    server.status, server.requests, server.drop = 200, 0, False  # type: ignore[attr-defined]
+    server.closed = threading.Event()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _web3_provider(server: http.server.HTTPServer) -> HTTPProvider:
+    host, port = server.server_address[:2]
+    return HTTPProvider(f"http://{host}:{port}", request_kwargs={"timeout": 30})
+
+
+def test_loopback_json_rpc__answers_as_requests_would__once_per_call(node):
+    provider = _web3_provider(node)
+    assert provider.make_request("eth_chainId", [])["result"] == "0x89"
+    assert provider.make_request("eth_chainId", [])["result"] == "0x89"
+    assert node.requests == 2
+
+
+def test_loopback_json_rpc__an_http_error_status__requests_http_error_with_the_response(node):
+    node.status = 503
+    with pytest.raises(requests.exceptions.HTTPError) as raised:
+        _web3_provider(node).make_request("anvil_mine", [])
+    assert raised.value.response is not None and raised.value.response.status_code == 503
+    assert raised.value.response.json()["result"] == "0x89"
+    assert node.requests == 1  # no retry of its own (web3 retries the methods on its allowlist itself)
+
+
+def test_loopback_json_rpc__nothing_listening__requests_connection_error():
+    provider = HTTPProvider(f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        provider.make_request("eth_chainId", [])
+
+
+def test_loopback_json_rpc__the_node_dropped_the_kept_connection__the_next_call_reconnects_once(node):
+    provider = _web3_provider(node)
+    node.drop = True
+    provider.make_request("eth_chainId", [])
+    assert node.closed.wait(60)
+    node.drop = False
+    assert provider.make_request("eth_chainId", [])["result"] == "0x89"
+    assert node.requests == 2
