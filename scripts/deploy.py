@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import click
 from ape import chain
+from eth_utils import is_address, to_checksum_address
 from rich.table import Table
 
 from link_ops.bridge.connections import without_confirmations
@@ -27,8 +28,38 @@ from link_ops.cli.options import (
     real_run_command,
     require_confirm,
 )
+from link_ops.exceptions import ConfigurationError
 from link_ops.model.chains import chain_by_id, chain_name, is_local_chain
-from link_ops.protocol.deploy import check_core_chain, deploy_protocol
+from link_ops.protocol.deploy import check_core_chain, deploy_protocol, validate_tier_rates
+
+# The inputs are checked as options, before ape connects (or starts a node): a mistake costs nothing.
+
+
+def _admin(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not is_address(value):
+        raise click.BadParameter(
+            f"{value!r} is not an address: give the 0x address of the admin (e.g. a Safe)"
+        )
+    return to_checksum_address(value)
+
+
+def _cap(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
+    if value is not None and value <= 0:
+        raise click.BadParameter(f"the cap is in whole LBC and must be positive, got {value}")
+    return value
+
+
+def _rates(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    try:
+        return validate_tier_rates([int(r) for r in value.split(",")])
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc)) from None
+    except ValueError as exc:
+        raise click.BadParameter(f"integers in wei/s, like 11000000000000,23000000000000,…: {exc}") from None
 
 
 @click.command(cls=RpcCheckedCommand)
@@ -37,10 +68,13 @@ from link_ops.protocol.deploy import check_core_chain, deploy_protocol
 @click.option(
     "--admin",
     default=None,
+    callback=_admin,
     help="the address that receives every admin role, e.g. a Safe (default: the account)",
 )
-@click.option("--cap", "cap_lbc", type=int, default=None, help="LBC hard cap in whole LBC (default 1e9)")
-@click.option("--rates", default=None, help="tier rates in wei/s, comma-separated, 4 values")
+@click.option(
+    "--cap", "cap_lbc", type=int, default=None, callback=_cap, help="LBC hard cap in whole LBC (default 1e9)"
+)
+@click.option("--rates", default=None, callback=_rates, help="tier rates in wei/s, comma-separated, 4 values")
 @click.option("--no-record", is_flag=True, help="do not read or write deployments/<chain_id>.json")
 @confirm_option()
 @no_confirmations_option()
@@ -51,7 +85,7 @@ def cli(
     account,
     admin: str | None,
     cap_lbc: int | None,
-    rates: str | None,
+    rates: tuple[int, ...] | None,
     no_record: bool,
     confirm: bool,
     no_confirmations: bool,
@@ -73,18 +107,12 @@ def cli(
         without_confirmations(chain_by_id(chain.chain_id))
     given_account = account is not None
     account = default_account(account, local_or_fork=on_fork or is_local_chain(chain.chain_id))
-    try:
-        tier_rates = [int(r) for r in rates.split(",")] if rates else None
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"--rates takes integers in wei/s, like 11000000000000,23000000000000,…: {exc}"
-        ) from None
     with user_errors():
         protocol = deploy_protocol(
             account,
             admin=admin,
             lbc_cap=None if cap_lbc is None else cap_lbc * 10**18,
-            tier_rates=tier_rates,
+            tier_rates=rates,
             record=not no_record,
             report=lambda line: console.print(f"  {line}"),
         )

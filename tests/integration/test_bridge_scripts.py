@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import ape
 import pytest
-from _ape import APE, ROOT, error_lines, output_of, run_ape
+from _ape import APE, ROOT, error_lines, output_of, run_ape, run_ape_here
 
 from link_ops.bridge.client import CrossChainBridge
 from link_ops.bridge.deploy import BridgeSide, deploy_bridges
@@ -91,8 +91,10 @@ def heights(deployed: Deployed) -> dict[str, int]:
     return out
 
 
-def bridge(deployed: Deployed, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_ape("run", "bridge", "--network", polygon(deployed), *args, env=deployed.env)
+def bridge(deployed: Deployed, *args: str, here: bool = False) -> subprocess.CompletedProcess[str]:
+    """`ape run bridge` on the Polygon stand-in: a process, or (`here`) this one (see `_ape.run_ape_here`)."""
+    run = run_ape_here if here else run_ape
+    return run("run", "bridge", "--network", polygon(deployed), *args, env=deployed.env)
 
 
 def test_bridge_script_sends_and_relayer_script_delivers(deployed, accounts):
@@ -133,12 +135,6 @@ def test_bridge_script_sends_and_relayer_script_delivers(deployed, accounts):
             id="unknown destination",
         ),
         pytest.param(
-            ("--to", "ethereum", "--asset", "LBC", "--amount", "1", "--account", "holder"),
-            "Error: Invalid value for '--account': Account with alias 'holder' not found. See `ape accounts "
-            "list`; add the account with `ape accounts import <alias>`.",
-            id="unknown account alias",
-        ),
-        pytest.param(
             ("--to", "ethereum", "--asset", "LBC", "--amount", "5000", "--account", "TEST::1"),
             f"Error: {HOLDER} holds {{balance}} LBC on Polygon PoS, less than the 5000 LBC to send: send at "
             "most what it holds",
@@ -166,15 +162,29 @@ def test_bridge_script__a_mistake__one_error_line_and_nothing_sent(deployed, arg
     before = heights(deployed)
     with deployed.chains.on("polygon"):
         balance = int(deployed.home.lbc.balanceOf(HOLDER)) // LBC  # whole: earlier tests send whole LBC
-    result = bridge(deployed, *args, "--no-confirmations")
+    result = bridge(deployed, *args, "--no-confirmations", here=True)
     assert result.returncode != 0, output_of(result)
     assert error_lines(result) == [message.format(balance=balance)], output_of(result)
     assert "Traceback" not in output_of(result)
     assert heights(deployed) == before
 
 
+def test_bridge_script__an_unknown_account_alias__one_error_line_from_the_process_and_nothing_sent(deployed):
+    # As a process: the exit code and output a shell sees (the other mistakes run in this process).
+    before = heights(deployed)
+    args = ("--to", "ethereum", "--asset", "LBC", "--amount", "1", "--account", "holder")
+    result = bridge(deployed, *args, "--no-confirmations")
+    assert result.returncode == 2, output_of(result)
+    assert error_lines(result) == [
+        "Error: Invalid value for '--account': Account with alias 'holder' not found. See `ape accounts "
+        "list`; add the account with `ape accounts import <alias>`."
+    ]
+    assert "Traceback" not in output_of(result)
+    assert heights(deployed) == before
+
+
 def test_bridge_script__a_network_outside_the_registry__one_error_line(deployed):
-    result = run_ape(
+    result = run_ape_here(
         *("run", "bridge", "--network", "arbitrum:mainnet:node", "--to", "ethereum", "--asset", "LBC"),
         *("--amount", "1", "--account", "TEST::1"),
         env=deployed.env,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ape
 import pytest
-from _ape import error_lines, output_of, run_ape
+from _ape import error_lines, output_of, run_ape, run_ape_here
 
 from link_ops.bridge import CrossChainBridge, Relayer, load_bridge_side
 from link_ops.model.chains import chain_by_key
@@ -41,10 +41,11 @@ class World:
         with self.chains.on(key) as provider:
             return int(provider.get_block("latest").number)
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, here: bool = False) -> subprocess.CompletedProcess[str]:
+        """`ape run deploy_bridge`: a process, or (`here`, for mistakes) this one (`_ape.run_ape_here`)."""
         # The stand-ins mine only on demand: no waiting for confirmations on them.
         extra = () if "-fork:" in " ".join(args) else ("--no-confirmations",)
-        return run_ape("run", "deploy_bridge", *args, *extra, env=self.env)
+        return (run_ape_here if here else run_ape)("run", "deploy_bridge", *args, *extra, env=self.env)
 
 
 @ape.fixture(scope="module", chain_isolation=False)
@@ -120,7 +121,7 @@ def test_deploy_bridge__a_mistake__one_error_line_and_nothing_sent(world):
     ]
     for args, message in cases:
         before = (world.height("polygon"), world.height("ethereum"))
-        result = world.run(*args)
+        result = world.run(*args, here=True)
         assert result.returncode != 0, output_of(result)
         assert error_lines(result) == [message], output_of(result)
         assert (world.height("polygon"), world.height("ethereum")) == before
@@ -189,7 +190,8 @@ def test_deploy_bridge__a_recorded_side_with_other_signers__refused(world):
     others = ",".join(a for a in ("0x" + "11" * 20, "0x" + "22" * 20))
     before = world.height("polygon")
     result = world.run(
-        "--network", world.network("polygon"), "--account", "TEST::0", "--confirm", "--signers", others
+        *("--network", world.network("polygon"), "--account", "TEST::0", "--confirm", "--signers", others),
+        here=True,
     )
     assert result.returncode == 1, output_of(result)
     [line] = error_lines(result)
@@ -201,7 +203,7 @@ def test_deploy_bridge__a_recorded_side_with_other_signers__refused(world):
 
 @pytest.mark.parametrize("network", ["arbitrum:mainnet:node", "ethereum:mainnet:node"])
 def test_deploy_bridge__a_network_without_a_known_chain_or_rpc__one_error_line(world, network):
-    result = run_ape(
+    result = run_ape_here(
         "run",
         "deploy_bridge",
         "--network",

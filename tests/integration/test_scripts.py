@@ -7,32 +7,43 @@ from collections.abc import Iterator
 
 import ape
 import pytest
-from _ape import ROOT, error_lines, output_of, run_ape
+from _ape import ROOT, error_lines, output_of, run_ape, run_ape_here
 
 from link_ops.protocol import DEPLOYMENTS_DIR_ENV
 from link_ops.testing.localchains import LocalChains
 
 
 def run_script(*args: str, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    return run_ape("run", *args, unset=unset)
+    """A script's mistake, in this process (see :func:`_ape.run_ape_here`)."""
+    return run_ape_here("run", *args, unset=unset)
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--cap", "0"], "Error: lbc_cap must be a positive amount of wei, got 0"),
-        (["--rates", "1,0,0,0"], "Error: invalid tier_rates: tier 0: 1 wei/s must be a multiple of"),
+        (
+            ["--cap", "0"],
+            "Error: Invalid value for '--cap': the cap is in whole LBC and must be positive, got 0",
+        ),
+        (
+            ["--rates", "1,0,0,0"],
+            "Error: Invalid value for '--rates': invalid tier_rates: tier 0: 1 wei/s must be a multiple of",
+        ),
+        (["--rates", "11e12"], "Error: Invalid value for '--rates': integers in wei/s, like 11000000000000"),
+        (["--admin", "0x12"], "Error: Invalid value for '--admin': '0x12' is not an address: give the 0x"),
     ],
 )
-def test_deploy_script__bad_input__one_error_line_and_exit_code_1(args, message):
+def test_deploy_script__bad_input__one_error_line_before_connecting(args, message, chain):
     record = ROOT / "deployments" / "31337.json"
     before = record.read_text() if record.exists() else None
+    height = chain.blocks.height
     result = run_script("deploy", *args)
-    assert result.returncode == 1, result.stdout + result.stderr
-    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("Error")]
+    assert result.returncode == 2, output_of(result)  # click's usage error: the options, before any network
+    errors = error_lines(result)
     assert len(errors) == 1 and errors[0].startswith(message), errors
-    assert "Traceback" not in result.stdout + result.stderr
+    assert "Traceback" not in output_of(result)
     assert (record.read_text() if record.exists() else None) == before
+    assert chain.blocks.height == height
 
 
 @pytest.mark.parametrize(
@@ -62,7 +73,8 @@ def test_deploy_script__polygon_network_without_its_rpc_variable__one_error_line
 
 
 def test_deploy_script__a_network_outside_the_registry__one_error_line():
-    result = run_script("deploy", "--network", "arbitrum:mainnet:node", "--account", "TEST::0")
+    # As a process: the exit code and output a shell sees (the other mistakes run in this process).
+    result = run_ape("run", "deploy", "--network", "arbitrum:mainnet:node", "--account", "TEST::0")
     assert result.returncode == 1, output_of(result)
     assert error_lines(result) == [
         "Error: Unsupported chain: arbitrum:mainnet: use one of: polygon, ethereum, bsc, amoy, sepolia, "
@@ -81,10 +93,10 @@ def test_deploy_script__on_a_remote_chain__refused_before_anything_is_sent(ether
     stand_in = ethereum_stand_in["ethereum"]
     with ethereum_stand_in.on("ethereum") as provider:
         before = int(provider.get_block("latest").number)
-    result = run_ape(
+    result = run_ape_here(
         *("run", "deploy", "--network", f"ethereum:mainnet:{stand_in.url}", "--account", "TEST::0"),
         "--confirm",
-        env={DEPLOYMENTS_DIR_ENV: str(tmp_path), "APE_DATA_FOLDER": str(tmp_path / "ape-data")},
+        env={DEPLOYMENTS_DIR_ENV: str(tmp_path)},
     )
     assert result.returncode == 1, output_of(result)
     assert error_lines(result) == [
