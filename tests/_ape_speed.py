@@ -21,6 +21,9 @@ suite's time:
 - ape reads a contract's code (``eth_getCode``) before every call and transaction to it, and again after
   every transaction, uncached on local chains (a revert can remove a contract). Code that exists is kept
   per node URL until that node reverts, resets, sets code or restarts; a missing contract is always asked.
+- web3 polls for a transaction's receipt every 0.1 s; anvil answers ``eth_sendRawTransaction`` before
+  it has mined the transaction, so a deployment or a signature-checking delivery often waited one whole
+  poll. The suite polls a loopback node every 5 ms.
 - requests scans the environment for proxies on every JSON-RPC request; the suite talks to loopback only.
 - web3's HTTP provider posts each JSON-RPC request through requests, about 1 ms of CPU per request (its
   hooks, cookies, URL parsing and adapters), some 20 per transaction. Requests to a loopback node go over a
@@ -50,6 +53,7 @@ from ape_ethereum.trace import Trace
 from ape_foundry.provider import FoundryProvider
 from web3 import HTTPProvider
 from web3._utils.http_session_manager import HTTPSessionManager
+from web3.eth import Eth
 
 _INSTALLED: list[str] = []
 #: The replaced ape functions, for tests that compare an answer with ape's own.
@@ -143,6 +147,18 @@ def install() -> None:
         setattr(FoundryProvider, method, _clearing_code(original))
     _INSTALLED.append("contract code kept")
 
+    wait = Eth.wait_for_transaction_receipt
+
+    def wait_for_receipt(
+        self: Eth, transaction_hash: Any, timeout: float = 120, poll_latency: float = 0.1
+    ) -> Any:
+        if _loopback(str(getattr(self.w3.provider, "endpoint_uri", ""))) is not None:
+            poll_latency = min(poll_latency, RECEIPT_POLL_SECONDS)
+        return wait(self, transaction_hash, timeout=timeout, poll_latency=poll_latency)
+
+    Eth.wait_for_transaction_receipt = wait_for_receipt  # type: ignore[method-assign]
+    _INSTALLED.append("receipt polling")
+
     session_init = requests.Session.__init__
 
     def init(self: requests.Session, *args: Any, **kwargs: Any) -> None:
@@ -192,6 +208,7 @@ def _clearing_code(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
+RECEIPT_POLL_SECONDS = 0.005
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _connections = threading.local()
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _ape import error_lines, output_of, run_ape
+from _ape import error_lines, output_of, run_ape_here
 
 from link_ops.gas.bench import run_benchmark
 from link_ops.gas.bridge import BRIDGE_CUBE_BATCHES, BRIDGE_SIGNER_KEYS, BRIDGE_THRESHOLD
@@ -176,7 +176,7 @@ def test_gas_bench_check__doctored_snapshot__exits_1_naming_each_failing_figure(
         "--out-dir",
         str(tmp_path),
     ]
-    result = run_ape("run", "gas_bench", *args)
+    result = run_ape_here("run", "gas_bench", *args)  # on this session's chain, in this process
     output = output_of(result)
     assert result.returncode == 1, output
     [error] = error_lines(result)

@@ -15,6 +15,7 @@ from ape.exceptions import ContractNotFoundError
 from ape_ethereum.ecosystem import BaseEthereumConfig
 from ape_ethereum.trace import Trace
 from web3 import HTTPProvider
+from web3._utils.threads import Timeout
 
 from link_ops.fork import free_port
 from link_ops.testing import isolated
@@ -28,6 +29,7 @@ def test_every_speed_up_is_installed():
         "default transaction type",
         "network config",
         "contract code kept",
+        "receipt polling",
         "no proxy scan",
         "loopback JSON-RPC over http.client",
     ]
@@ -172,3 +174,24 @@ def test_loopback_json_rpc__the_node_dropped_the_kept_connection__the_next_call_
     node.drop = False
     assert provider.make_request("eth_chainId", [])["result"] == "0x89"
     assert node.requests == 2
+
+
+def test_receipt_polling__a_transaction_mined_later__waits_for_it_polling_often(
+    chain, alice, bob, monkeypatch
+):
+    """With automine off, the receipt exists only once a block is mined: the wait still returns it."""
+    web3 = chain.provider.web3
+    polls: list[float] = []
+    sleep = Timeout.sleep
+    monkeypatch.setattr(Timeout, "sleep", lambda self, seconds: (polls.append(seconds), sleep(self, seconds)))
+    chain.provider.auto_mine = False
+    try:
+        tx_hash = web3.eth.send_transaction({"from": alice.address, "to": bob.address, "value": 1})
+        mine = threading.Timer(0.2, lambda: chain.provider.make_request("evm_mine", []))
+        mine.start()
+        receipt = web3.eth.wait_for_transaction_receipt(tx_hash)
+        mine.join()
+    finally:
+        chain.provider.auto_mine = True
+    assert receipt["status"] == 1
+    assert polls and set(polls) == {_ape_speed.RECEIPT_POLL_SECONDS}
