@@ -30,6 +30,10 @@ suite's time:
   kept-alive ``http.client`` connection instead (0.3 ms), with requests' exceptions for the same failures
   (refused connection, timeout, an HTTP error status), so ape's waits and retries behave as before.
 
+The suite's conftest installs them; an ``ape test`` of a file outside ``tests/`` (a probe the suite writes
+to a temporary folder) loads them as a plugin: ``-p _ape_speed`` with ``tests/`` on ``PYTHONPATH`` (see
+``_ape.SPEED_PLUGIN``).
+
 tests/unit/test_ape_speed.py checks that each still applies to the installed ape (a new ape version
 that moved them fails there, not silently).
 """
@@ -58,6 +62,11 @@ from web3.eth import Eth
 _INSTALLED: list[str] = []
 #: The replaced ape functions, for tests that compare an answer with ape's own.
 ORIGINALS: dict[str, Callable[..., Any]] = {}
+
+
+def pytest_configure(config: object) -> None:
+    """As a pytest plugin (``-p _ape_speed``): installs the speed-ups for that session."""
+    install()
 
 
 def install() -> None:

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from _ape import ROOT, output_of, run_ape
+from _ape import ROOT, SPEED_ENV, SPEED_PLUGIN, output_of, run_ape
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -160,8 +160,8 @@ def run_ape_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]
     test_file.write_text(FAILING_TEST)
     return run_ape(
         *("test", str(test_file), "--network", "polygon:mainnet-fork:foundry"),
-        *("-p", "link_ops.testing.pytest_fork", "-q", "-p", "no:cacheprovider"),
-        env={"STAND_IN_FILE": str(tmp_path / "stand_in"), **env},
+        *("-p", "link_ops.testing.pytest_fork", "-q", "-p", "no:cacheprovider", *SPEED_PLUGIN),
+        env={"STAND_IN_FILE": str(tmp_path / "stand_in"), **SPEED_ENV, **env},
         unset=("POLYGON_RPC_URL",),
     )
 
