@@ -26,14 +26,16 @@ def pytest_configure(config: pytest.Config) -> None:
 # The files that take longest, first: `make test` runs two workers, one file per worker at a time, and a
 # long file started last would keep one worker busy after the other has finished.
 LONGEST_FIRST = (
-    "property/test_claims_state_machine.py",
-    "integration/test_installed_package.py",
     "integration/test_stale_build.py",
-    "integration/test_slow_anvil.py",
+    "property/test_claims_state_machine.py",
     "integration/test_deploy_bridge_script.py",
-    "integration/test_demo_and_gas.py",
-    "integration/test_isolation_plugin.py",
+    "integration/test_installed_package.py",
+    "integration/test_bridge_scripts.py",
     "unit/bridge/test_lbc_bridge.py",
+    "integration/test_fork_upstream.py",
+    "unit/bridge/test_cube_bridge.py",
+    "integration/test_isolation_plugin.py",
+    "integration/test_demo_and_gas.py",
 )
 
 
