@@ -78,7 +78,8 @@ format: setup
 	ruff check --fix src scripts tests tools
 
 # Two workers (pytest-xdist) on a 2-core machine, each test file on one worker (its module fixtures built
-# once); tests/conftest.py puts the longest files first.
+# once); tests/conftest.py puts the longest files first, and --no-loadscope-reorder keeps that order
+# (pytest-xdist would sort the files by their number of tests).
 TEST_WORKERS ?= auto
 test: setup lint compile
 	ape test tests --ignore=tests/fork -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
