@@ -86,7 +86,8 @@ def test_isolated__pending_timestamp__goes_back_to_before_the_block(chain):
     pending = chain.pending_timestamp
     with isolated(chain):
         chain.mine(timestamp=pending + 10_000)
-    assert chain.pending_timestamp == pending
+    # The jump is gone; anvil's pending block follows the wall clock, which may have passed a second since.
+    assert pending <= chain.pending_timestamp < pending + 10_000
 
 
 def _machine(coin, alice, chain, starts: list[int], most: int) -> type[RuleBasedStateMachine]:
