@@ -117,18 +117,19 @@ class _Node(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
         self.close_connection = server.drop  # type: ignore[attr-defined]
 
-    def finish(self) -> None:
-        super().finish()
-        if self.close_connection:
-            self.server.closed.set()  # type: ignore[attr-defined]
-
     def log_message(self, *args: object) -> None:
         pass
 
 
+class _NodeServer(http.server.ThreadingHTTPServer):
+    def shutdown_request(self, request: object) -> None:
+        super().shutdown_request(request)  # type: ignore[arg-type]
+        self.closed.set()  # type: ignore[attr-defined]  (the connection's socket is closed now)
+
+
 @pytest.fixture
 def node() -> Iterator[http.server.ThreadingHTTPServer]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Node)
+    server = _NodeServer(("127.0.0.1", free_port()), _Node)
     server.daemon_threads, server.block_on_close = True, False
     server.status, server.requests, server.drop = 200, 0, False  # type: ignore[attr-defined]
     server.closed = threading.Event()  # type: ignore[attr-defined]
