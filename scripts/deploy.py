@@ -30,7 +30,12 @@ from link_ops.cli.options import (
 )
 from link_ops.exceptions import ConfigurationError
 from link_ops.model.chains import chain_by_id, chain_name, is_local_chain
-from link_ops.protocol.deploy import check_core_chain, deploy_protocol, validate_tier_rates
+from link_ops.protocol.deploy import (
+    DEFAULT_TIER_RATES,
+    check_core_chain,
+    deploy_protocol,
+    validate_tier_rates,
+)
 
 # The inputs are checked as options, before ape connects (or starts a node): a mistake costs nothing.
 
@@ -74,7 +79,14 @@ def _rates(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
 @click.option(
     "--cap", "cap_lbc", type=int, default=None, callback=_cap, help="LBC hard cap in whole LBC (default 1e9)"
 )
-@click.option("--rates", default=None, callback=_rates, help="tier rates in wei/s, comma-separated, 4 values")
+@click.option(
+    "--rates",
+    default=None,
+    callback=_rates,
+    help="tier rates in wei/s, 4 comma-separated multiples of 10^12 (default "
+    + ",".join(map(str, DEFAULT_TIER_RATES))
+    + ")",
+)
 @click.option("--no-record", is_flag=True, help="do not read or write deployments/<chain_id>.json")
 @confirm_option()
 @no_confirmations_option()

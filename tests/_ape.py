@@ -13,10 +13,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APE = Path(sys.executable).with_name("ape")
-#: Options and environment for an ``ape test`` of a file outside tests/: the suite's ape speed-ups as a
-#: plugin (tests/_ape_speed.py; without them, ape alone spends about 15 s ending each session).
-SPEED_PLUGIN = ("-p", "_ape_speed")
-SPEED_ENV = {"PYTHONPATH": str(ROOT / "tests")}
 
 
 def run_ape(
@@ -38,6 +34,16 @@ def run_ape(
     )
 
 
+def run_ape_test(
+    *args: str, env: Mapping[str, str] | None = None, unset: Iterable[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """``ape test <args>`` as a process, for a probe file outside tests/ (which the suite's conftest does not
+    reach): the suite's ape speed-ups load as a plugin (tests/_ape_speed.py; without them ape alone spends
+    about 15 s ending each session)."""
+    speed = {"PYTHONPATH": str(ROOT / "tests"), **(env or {})}
+    return run_ape("test", *args, "-p", "_ape_speed", env=speed, unset=unset)
+
+
 def run_ape_here(
     *args: str,
     env: Mapping[str, str] | None = None,
@@ -50,8 +56,8 @@ def run_ape_here(
     importing ape and every script (about 5 s of CPU each). For the mistakes a command refuses before it
     reaches a second chain: ape expands the environment in its config (the node URLs of
     ``ape-config.yaml``) once per process, so a command that connects to another chain by its variable,
-    and the runs that send, stay subprocesses. An exception
-    that escaped the command comes back as its traceback in ``stderr``, as a process would print it."""
+    and the runs that send, stay subprocesses. An exception that escaped the command comes back as its
+    traceback in ``stderr``, as a process would print it."""
     from ape._cli import cli
     from click.testing import CliRunner
 

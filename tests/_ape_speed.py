@@ -80,58 +80,35 @@ def install() -> None:
 
     build = ProviderAPI.settings.fget
     assert build is not None
-    settings_cache: dict[int, tuple[object, object, str, object]] = {}
-
-    def settings(self: ProviderAPI) -> object:
-        config, own = self.config, repr(self.provider_settings)
-        hit = settings_cache.get(id(self))
-        if hit is not None and hit[0] is self and hit[1] is config and hit[2] == own:
-            return hit[3]
-        value = build(self)
-        settings_cache[id(self)] = (self, config, own, value)
-        return value
-
-    ProviderAPI.settings = property(settings)  # type: ignore[assignment,method-assign]
+    ProviderAPI.settings = property(  # type: ignore[assignment,method-assign]
+        lambda self: _kept("provider settings", self, (self.config, repr(self.provider_settings)), build)
+    )
     _INSTALLED.append("provider settings")
 
     lookup = BaseEthereumConfig.__getattr__
-    type_cache: dict[int, tuple[object, Any]] = {}
+    ORIGINALS["default transaction type"] = lookup
 
     def getattr_(self: BaseEthereumConfig, key: str) -> Any:
         if key != "default_transaction_type":
             return lookup(self, key)
-        hit = type_cache.get(id(self))
-        if hit is not None and hit[0] is self:
-            return hit[1]
-        value = lookup(self, key)
-        type_cache[id(self)] = (self, value)
-        return value
+        return _kept("default transaction type", self, (), lambda config: lookup(config, key))
 
     BaseEthereumConfig.__getattr__ = getattr_  # type: ignore[method-assign]
     _INSTALLED.append("default transaction type")
 
     network_config = NetworkAPI.config.fget
     assert network_config is not None
-    network_cache: dict[int, tuple[object, object, object]] = {}
     ORIGINALS["network config"] = network_config
-
-    def config(self: NetworkAPI) -> object:
-        ecosystem_config = self.ecosystem_config
-        hit = network_cache.get(id(self))
-        if hit is not None and hit[0] is self and hit[1] is ecosystem_config:
-            return hit[2]
-        value = network_config(self)
-        network_cache[id(self)] = (self, ecosystem_config, value)
-        return value
-
-    NetworkAPI.config = property(config)  # type: ignore[assignment,method-assign]
+    NetworkAPI.config = property(  # type: ignore[assignment,method-assign]
+        lambda self: _kept("network config", self, (self.ecosystem_config,), network_config)
+    )
     _INSTALLED.append("network config")
 
     get_code = ChainManager.get_code
 
     def chain_get_code(self: ChainManager, address: Any, block_id: Any = None) -> Any:
         provider = self.provider
-        uri = getattr(getattr(provider, "web3", None) and provider.web3.provider, "endpoint_uri", None)
+        uri = _endpoint_uri(getattr(provider, "web3", None))
         if block_id is not None or uri is None or not provider.network.is_dev:
             return get_code(self, address, block_id=block_id)
         key = (str(uri), str(address))
@@ -161,7 +138,7 @@ def install() -> None:
     def wait_for_receipt(
         self: Eth, transaction_hash: Any, timeout: float = 120, poll_latency: float = 0.1
     ) -> Any:
-        if _loopback(str(getattr(self.w3.provider, "endpoint_uri", ""))) is not None:
+        if _loopback(_endpoint_uri(self.w3) or "") is not None:
             poll_latency = min(poll_latency, RECEIPT_POLL_SECONDS)
         return wait(self, transaction_hash, timeout=timeout, poll_latency=poll_latency)
 
@@ -207,14 +184,41 @@ _code: dict[tuple[str, str], Any] = {}
 
 
 def _clearing_code(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method` (a provider's connect or disconnect), after which the node at a URL may be another one."""
+
     def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _code.clear()
         try:
             return method(self, *args, **kwargs)
         finally:
             _code.clear()
 
     return wrapped
+
+
+#: What :func:`_kept` keeps, by speed-up name: ``{id(owner): (owner, dependencies, value)}``.
+KEPT: dict[str, dict[int, tuple[object, tuple[object, ...], Any]]] = {}
+
+
+def _kept(name: str, owner: object, dependencies: tuple[object, ...], build: Callable[[Any], Any]) -> Any:
+    """``build(owner)``, computed once per `owner` while each of its `dependencies` stays the same object
+    (or an equal one)."""
+    cache = KEPT.setdefault(name, {})
+    hit = cache.get(id(owner))
+    if (
+        hit is not None
+        and hit[0] is owner
+        and all(a is b or a == b for a, b in zip(hit[1], dependencies, strict=True))
+    ):
+        return hit[2]
+    value = build(owner)
+    cache[id(owner)] = (owner, dependencies, value)
+    return value
+
+
+def _endpoint_uri(web3: Any) -> str | None:
+    """The URL a web3 instance talks to, when it talks HTTP."""
+    uri = getattr(getattr(web3, "provider", None), "endpoint_uri", None)
+    return None if uri is None else str(uri)
 
 
 RECEIPT_POLL_SECONDS = 0.005

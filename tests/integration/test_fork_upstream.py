@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from _ape import ROOT, SPEED_ENV, SPEED_PLUGIN, output_of, run_ape
+from _ape import ROOT, output_of, run_ape, run_ape_test
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -155,19 +155,19 @@ FAILING_TEST = textwrap.dedent(
 )
 
 
-def run_ape_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_failing_fork_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     test_file = tmp_path / "test_fails_on_fork.py"
     test_file.write_text(FAILING_TEST)
-    return run_ape(
-        *("test", str(test_file), "--network", "polygon:mainnet-fork:foundry"),
-        *("-p", "link_ops.testing.pytest_fork", "-q", "-p", "no:cacheprovider", *SPEED_PLUGIN),
-        env={"STAND_IN_FILE": str(tmp_path / "stand_in"), **SPEED_ENV, **env},
+    return run_ape_test(
+        *(str(test_file), "--network", "polygon:mainnet-fork:foundry"),
+        *("-p", "link_ops.testing.pytest_fork", "-q", "-p", "no:cacheprovider"),
+        env={"STAND_IN_FILE": str(tmp_path / "stand_in"), **env},
         unset=("POLYGON_RPC_URL",),
     )
 
 
 def test_the_plugin_stops_the_stand_in_and_frees_its_port_when_a_test_fails(tmp_path):
-    result = run_ape_test(tmp_path)
+    result = run_failing_fork_test(tmp_path)
     output = output_of(result)
     assert result.returncode == 1, output  # 1: tests failed (not a crash)
     assert "this test fails on purpose" in output
@@ -178,7 +178,7 @@ def test_the_plugin_stops_the_stand_in_and_frees_its_port_when_a_test_fails(tmp_
 
 def test_ape_test_on_a_fork_of_the_wrong_chain_stops_with_one_clear_error(tmp_path):
     with LocalUpstream(chain_id=56) as bsc:
-        result = run_ape_test(tmp_path, POLYGON_RPC_URL=bsc.url)
+        result = run_failing_fork_test(tmp_path, POLYGON_RPC_URL=bsc.url)
     output = output_of(result)
     assert result.returncode != 0
     message = "POLYGON_RPC_URL points at chain 56 (BNB Smart Chain), but polygon:mainnet is chain 137"

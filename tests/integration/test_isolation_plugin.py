@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from _ape import SPEED_ENV, SPEED_PLUGIN, output_of, run_ape
+from _ape import output_of, run_ape_test
 
 LEAKING = """
 def test_consumes_apes_snapshot(chain):
@@ -23,9 +23,7 @@ def run_leaking(tmp_path: Path, *plugins: str) -> subprocess.CompletedProcess[st
     test_file = tmp_path / "test_leaking.py"
     test_file.write_text(LEAKING)
     options = [arg for plugin in plugins for arg in ("-p", plugin)]
-    return run_ape(
-        "test", str(test_file), "-q", "-p", "no:cacheprovider", *SPEED_PLUGIN, *options, env=SPEED_ENV
-    )
+    return run_ape_test(str(test_file), "-q", "-p", "no:cacheprovider", *options)
 
 
 def test_without_the_plugin__ape_lets_a_test_that_broke_its_isolation_pass(tmp_path):

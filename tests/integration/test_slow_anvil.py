@@ -7,15 +7,16 @@ same mechanism as 20 s against 25 s, without a worker idle for half a minute).""
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import time
 
-from _ape import error_lines, run_ape_here
+from _ape import ROOT, error_lines, run_ape_here
 from ape import networks
 from ape_foundry.provider import FoundryProvider
 
 import link_ops.cli.network as network_module
-from link_ops.cli.network import ANVIL_START_TIMEOUT
+from link_ops.cli.network import ANVIL_START_TIMEOUT, RpcCheckedCommand
 from link_ops.fork import free_port, port_is_free
 
 SLOW_START_SECONDS = 4
@@ -52,12 +53,25 @@ def test_a_local_anvil_slower_than_the_wait_ape_asks_for__the_start_waits_until_
     assert time.monotonic() - started >= SLOW_START_SECONDS > ASKED_SECONDS
 
 
-def test_every_script_makes_the_start_patient_before_it_connects(monkeypatch):
+def test_a_script_makes_the_start_patient_before_it_connects(monkeypatch):
     calls: list[str] = []
     monkeypatch.setattr(network_module, "patient_anvil_start", lambda: calls.append("patient"))
     result = run_ape_here("run", "deploy", "--network", "arbitrum:mainnet:node", "--account", "TEST::0")
     assert error_lines(result)[0].startswith("Error: Unsupported chain: arbitrum:mainnet")
     assert calls == ["patient"]
+
+
+def test_every_script_that_takes_a_network__starts_anvil_patiently():
+    """Through RpcCheckedCommand (as above), or by calling patient_anvil_start itself (gas_bench)."""
+    impatient, without_network = [], []
+    for path in sorted((ROOT / "scripts").glob("*.py")):
+        cli = runpy.run_path(str(path))["cli"]
+        if not any(param.name == "network" for param in cli.params):
+            without_network.append(path.name)
+        elif not (isinstance(cli, RpcCheckedCommand) or "patient_anvil_start()" in path.read_text()):
+            impatient.append(path.name)
+    assert impatient == []
+    assert without_network == ["relayer.py"]  # it reaches its chains by their RPC variables, starts none
 
 
 def test_the_wait_is_long_enough_for_a_loaded_machine():

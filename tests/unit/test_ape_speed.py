@@ -61,10 +61,12 @@ def test_provider_settings__kept_while_config_and_own_settings_stay__rebuilt_whe
     assert isinstance(ProviderAPI.settings, property)
 
 
-def test_default_transaction_type__same_answer_as_ape(chain):
+def test_default_transaction_type__kept__same_answer_as_ape(chain):
     config = chain.provider.network.ecosystem.config
     assert isinstance(config, BaseEthereumConfig)
-    assert config.default_transaction_type is config.default_transaction_type
+    kept = config.default_transaction_type
+    assert _ape_speed.KEPT["default transaction type"][id(config)][2] is kept
+    assert kept == _ape_speed.ORIGINALS["default transaction type"](config, "default_transaction_type")
 
 
 def test_requests_sessions__ignore_proxy_variables(monkeypatch):
@@ -75,7 +77,7 @@ def test_requests_sessions__ignore_proxy_variables(monkeypatch):
 def test_network_config__kept__equal_to_a_fresh_build(chain):
     network = chain.provider.network
     kept = network.config
-    assert network.config is kept
+    assert network.config is kept and _ape_speed.KEPT["network config"][id(network)][2] is kept
     assert kept.model_dump() == _ape_speed.ORIGINALS["network config"](network).model_dump()
 
 
