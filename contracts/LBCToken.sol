@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {ERC20Capped} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Capped.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {ILBCToken} from "./interfaces/ILBCToken.sol";
+import {Governed} from "./utils/Governed.sol";
 
 /// @title LBCToken
 /// @notice The LBC token: OpenZeppelin ERC-20 with a hard cap, burning, EIP-2612 permits and role-based
 /// minting. See {ILBCToken}.
-contract LBCToken is ILBCToken, ERC20, ERC20Burnable, ERC20Capped, ERC20Permit, AccessControl {
+contract LBCToken is ILBCToken, ERC20, ERC20Burnable, ERC20Capped, ERC20Permit, Governed {
     /// @inheritdoc ILBCToken
     bytes32 public constant MINTER_ROLE = keccak256("MINTER_ROLE");
 
-    /// @dev `admin` cannot be the zero address; `cap_` must be non-zero (ERC20InvalidCap otherwise).
-    constructor(address admin, uint256 cap_) ERC20("LBC", "LBC") ERC20Capped(cap_) ERC20Permit("LBC") {
-        if (admin == address(0)) revert ZeroAdmin();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-    }
+    /// @dev `admin` cannot be the zero address (AccessControlInvalidDefaultAdmin); `cap_` must be non-zero
+    /// (ERC20InvalidCap otherwise).
+    constructor(address admin, uint256 cap_)
+        ERC20("LBC", "LBC")
+        ERC20Capped(cap_)
+        ERC20Permit("LBC")
+        Governed(admin)
+    {}
 
     /// @inheritdoc ILBCToken
     function mint(address to, uint256 amount) external onlyRole(MINTER_ROLE) {

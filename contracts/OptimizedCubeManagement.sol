@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC721} from "solady/src/tokens/ERC721.sol";
 import {ERC2981} from "solady/src/tokens/ERC2981.sol";
 import {LibString} from "solady/src/utils/LibString.sol";
 import {ILBCToken} from "./interfaces/ILBCToken.sol";
 import {IOptimizedCubeManagement} from "./interfaces/IOptimizedCubeManagement.sol";
 import {CubeNode} from "./libraries/CubeNode.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {Governed} from "./utils/Governed.sol";
 
 /// @title OptimizedCubeManagement
 /// @notice The CUBE ERC-721 collection, which mines LBC per cube. See {IOptimizedCubeManagement}.
 /// @dev Node data lives in the upper 96 bits of Solady's ownership slot (layout drawn in {CubeNode}), so a
 /// steady-state claim of one cube is one cold read and one rewrite of one slot. Pause flag and tier rates
 /// share one more slot, read once per claim.
-contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, AccessControl {
+contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, Governed {
     using CubeNode for uint256;
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
@@ -63,8 +65,8 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
     /// @dev `admin` receives DEFAULT_ADMIN_ROLE, MINTER_ROLE, OPERATOR_ROLE and PAUSER_ROLE and the default
     /// royalty. Every tier starts at rate 0; set rates with {setTierRate}. This contract needs LBC's
     /// MINTER_ROLE before anyone can claim.
-    constructor(address admin, address lbcToken_) {
-        if (admin == address(0) || lbcToken_.code.length == 0) revert ZeroAddress();
+    constructor(address admin, address lbcToken_) Governed(admin) {
+        if (lbcToken_.code.length == 0) revert ZeroAddress();
         _LBC = ILBCToken(lbcToken_);
         uint256 base;
         /// @solidity memory-safe-assembly
@@ -76,7 +78,6 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
             base := keccak256(0x00, 0x20)
         }
         _OWNERSHIP_BASE = base;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(MINTER_ROLE, admin);
         _grantRole(OPERATOR_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
@@ -215,7 +216,7 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
     }
 
     /// @inheritdoc IOptimizedCubeManagement
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 rates = _rates;
         if (rates & CubeNode.PAUSED_BIT == 0) revert ExpectedPause();
         _rates = rates & ~CubeNode.PAUSED_BIT;
@@ -225,6 +226,7 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
     /// @inheritdoc IOptimizedCubeManagement
     function setDefaultRoyalty(address receiver, uint96 feeBasisPoints) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setDefaultRoyalty(receiver, feeBasisPoints);
+        emit DefaultRoyaltySet(receiver, feeBasisPoints);
     }
 
     /// @inheritdoc IOptimizedCubeManagement
@@ -315,15 +317,15 @@ contract OptimizedCubeManagement is IOptimizedCubeManagement, ERC721, ERC2981, A
         return bytes(base).length == 0 ? "" : string.concat(base, LibString.toString(cubeId));
     }
 
-    /// @notice ERC-165: ERC-721 (and metadata), ERC-2981, AccessControl.
+    /// @notice ERC-165: ERC-721 (and metadata), ERC-2981, AccessControl, AccessControlDefaultAdminRules.
     function supportsInterface(bytes4 interfaceId)
         public
         view
-        override(ERC721, ERC2981, AccessControl)
+        override(ERC721, ERC2981, AccessControlDefaultAdminRules)
         returns (bool)
     {
         return ERC721.supportsInterface(interfaceId) || ERC2981.supportsInterface(interfaceId)
-            || AccessControl.supportsInterface(interfaceId);
+            || AccessControlDefaultAdminRules.supportsInterface(interfaceId);
     }
 
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IAttestedMessenger} from "../interfaces/IAttestedMessenger.sol";
 import {IMessageReceiver, IMessenger} from "../interfaces/IMessenger.sol";
+import {Governed} from "../utils/Governed.sol";
 
 /// @title AttestedMessenger
 /// @notice Carries messages between chains on the word of M of N signers. See {IAttestedMessenger} for
@@ -13,7 +13,7 @@ import {IMessageReceiver, IMessenger} from "../interfaces/IMessenger.sol";
 /// @dev One instance per chain sends and receives. Delivery follows checks-effects-interactions: the
 /// message is marked executed before its receiver is called, and a reverting receiver reverts the whole
 /// delivery (no try/catch), so a message is either executed once, with its effect, or not at all.
-contract AttestedMessenger is IAttestedMessenger, AccessControl, EIP712 {
+contract AttestedMessenger is IAttestedMessenger, Governed, EIP712 {
     /// @inheritdoc IAttestedMessenger
     bytes32 public constant SENDER_ROLE = keccak256("SENDER_ROLE");
     /// @inheritdoc IAttestedMessenger
@@ -25,6 +25,7 @@ contract AttestedMessenger is IAttestedMessenger, AccessControl, EIP712 {
     uint64 public outboundNonce;
     /// @inheritdoc IAttestedMessenger
     mapping(uint256 chainId => address messenger) public remoteMessenger;
+    mapping(uint256 chainId => mapping(address messenger => bool)) private _trustedSource;
     /// @inheritdoc IAttestedMessenger
     mapping(bytes32 messageId => bool) public executed;
     /// @inheritdoc IAttestedMessenger
@@ -36,10 +37,9 @@ contract AttestedMessenger is IAttestedMessenger, AccessControl, EIP712 {
     /// @param initialSigners The signer set, ascending.
     /// @param initialThreshold How many of them must sign.
     constructor(address admin, address[] memory initialSigners, uint256 initialThreshold)
+        Governed(admin)
         EIP712("LINK AttestedMessenger", "1")
     {
-        if (admin == address(0)) revert InvalidSignerSet();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setSigners(initialSigners, initialThreshold);
     }
 
@@ -66,8 +66,7 @@ contract AttestedMessenger is IAttestedMessenger, AccessControl, EIP712 {
     /// @inheritdoc IAttestedMessenger
     function deliver(Message calldata message, bytes[] calldata signatures) external {
         if (message.dstChainId != block.chainid) revert WrongDestination(message.dstChainId, block.chainid);
-        address trusted = remoteMessenger[message.srcChainId];
-        if (trusted == address(0) || trusted != message.srcMessenger) {
+        if (!isTrustedSource(message.srcChainId, message.srcMessenger)) {
             revert UnknownSource(message.srcChainId, message.srcMessenger);
         }
         if (message.receiver.code.length == 0) revert InvalidReceiver(message.receiver);
@@ -91,6 +90,12 @@ contract AttestedMessenger is IAttestedMessenger, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IAttestedMessenger
+    function isTrustedSource(uint256 chainId, address messenger) public view returns (bool) {
+        if (messenger == address(0)) return false;
+        return remoteMessenger[chainId] == messenger || _trustedSource[chainId][messenger];
+    }
+
+    /// @inheritdoc IAttestedMessenger
     function signers() external view returns (address[] memory) {
         return _signers;
     }
@@ -108,6 +113,15 @@ contract AttestedMessenger is IAttestedMessenger, AccessControl, EIP712 {
     function setRemoteMessenger(uint256 chainId, address messenger) external onlyRole(DEFAULT_ADMIN_ROLE) {
         remoteMessenger[chainId] = messenger;
         emit RemoteMessengerSet(chainId, messenger);
+    }
+
+    /// @inheritdoc IAttestedMessenger
+    function setTrustedSource(uint256 chainId, address messenger, bool trusted)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        _trustedSource[chainId][messenger] = trusted;
+        emit TrustedSourceSet(chainId, messenger, trusted);
     }
 
     /*//////////////////////////////////////////////////////////////

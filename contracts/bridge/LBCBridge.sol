@@ -4,16 +4,16 @@ pragma solidity 0.8.30;
 import {SafeTransferLib} from "solady/src/utils/SafeTransferLib.sol";
 import {ILBCBridge} from "../interfaces/IBridge.sol";
 import {ILBCToken} from "../interfaces/ILBCToken.sol";
-import {IMessageReceiver} from "../interfaces/IMessenger.sol";
 import {BridgeBase} from "./BridgeBase.sol";
 
 /// @title LBCBridge
-/// @notice Moves LBC between chains: a lockbox at home, burn and mint elsewhere, each direction under a
-/// daily limit that refills linearly. See {ILBCBridge}.
+/// @notice Moves LBC between chains: a lockbox at home, burn and mint elsewhere, each route and direction
+/// under its own limit that refills linearly. See {ILBCBridge}.
+/// @dev Payload: `abi.encode(kind, nonce, from, to, amount)`.
 contract LBCBridge is ILBCBridge, BridgeBase {
     using SafeTransferLib for address;
 
-    /// @dev A daily limit, one slot:
+    /// @dev A limit, one slot:
     ///
     ///  255          208 207                 104 103                    0
     /// | updatedAt (48) |    available (104)    |        max (104)        |
@@ -30,15 +30,15 @@ contract LBCBridge is ILBCBridge, BridgeBase {
     ILBCToken private immutable _TOKEN;
     /// @inheritdoc ILBCBridge
     mapping(uint256 chainId => uint256) public outstanding;
-    Limit private _send;
-    Limit private _receive;
+    mapping(uint256 chainId => Limit) private _sendLimits;
+    mapping(uint256 chainId => Limit) private _receiveLimits;
 
     /// @param admin See {BridgeBase}.
     /// @param token_ The LBC token on this chain. A remote bridge needs its MINTER_ROLE.
     /// @param messenger_ The messenger.
     /// @param homeChainId_ The home chain.
-    /// @param home_ Whether this is the home chain's lockbox. Limits start at zero: nothing moves until the
-    /// admin sets them.
+    /// @param home_ Whether this is the home chain's lockbox. Limits start at zero: nothing moves on a
+    /// route until the admin sets its limits.
     constructor(address admin, address token_, address messenger_, uint256 homeChainId_, bool home_)
         BridgeBase(admin, messenger_, homeChainId_, home_)
     {
@@ -52,13 +52,15 @@ contract LBCBridge is ILBCBridge, BridgeBase {
     }
 
     /// @inheritdoc ILBCBridge
-    function sendLimit() external view returns (uint256 max, uint256 available) {
-        return (_send.max, _available(_send));
+    function sendLimit(uint256 chainId) external view returns (uint256 max, uint256 available) {
+        Limit storage limit = _sendLimits[chainId];
+        return (limit.max, _available(limit));
     }
 
     /// @inheritdoc ILBCBridge
-    function receiveLimit() external view returns (uint256 max, uint256 available) {
-        return (_receive.max, _available(_receive));
+    function receiveLimit(uint256 chainId) external view returns (uint256 max, uint256 available) {
+        Limit storage limit = _receiveLimits[chainId];
+        return (limit.max, _available(limit));
     }
 
     /// @inheritdoc ILBCBridge
@@ -69,42 +71,64 @@ contract LBCBridge is ILBCBridge, BridgeBase {
     {
         if (amount == 0) revert ZeroAmount();
         if (to == address(0)) revert ZeroRecipient();
-        _peerOn(dstChainId);
-        _consume(_send, amount);
+        address dstBridge = _peerOn(dstChainId);
+        _consume(_sendLimits[dstChainId], amount);
         if (isHome()) {
             outstanding[dstChainId] += amount;
             address(_TOKEN).safeTransferFrom(msg.sender, address(this), amount);
         } else {
             _TOKEN.burnFrom(msg.sender, amount);
         }
-        messageId = _sendMessage(dstChainId, abi.encode(to, amount));
-        emit LBCSent(messageId, dstChainId, msg.sender, to, amount);
+        uint64 nonce = _useNonce();
+        bytes32 id;
+        (id, messageId) = _dispatch(dstChainId, dstBridge, nonce, abi.encode(_TRANSFER, nonce, msg.sender, to, amount));
+        emit LBCSent(id, dstChainId, msg.sender, to, amount, messageId);
     }
 
-    /// @inheritdoc IMessageReceiver
-    function receiveMessage(bytes32 messageId, uint256 srcChainId, address srcSender, bytes calldata payload)
+    /// @inheritdoc ILBCBridge
+    function setLimits(uint256 chainId, uint256 newSendLimit, uint256 newReceiveLimit)
         external
-        whenNotPaused
+        onlyRole(DEFAULT_ADMIN_ROLE)
     {
-        _checkOrigin(srcChainId, srcSender);
-        (address to, uint256 amount) = abi.decode(payload, (address, uint256));
-        _consume(_receive, amount);
+        _setLimit(_sendLimits[chainId], newSendLimit);
+        _setLimit(_receiveLimits[chainId], newReceiveLimit);
+        emit LimitsSet(chainId, newSendLimit, newReceiveLimit);
+    }
+
+    /// @dev An arrival from `srcChainId`: within the route's receive limit, released (home) or minted.
+    function _execute(uint256 srcChainId, bytes32 id, bytes calldata payload) internal override {
+        (,,, address to, uint256 amount) = abi.decode(payload, (uint256, uint64, address, address, uint256));
+        _consume(_receiveLimits[srcChainId], amount);
+        _pay(srcChainId, to, amount);
+        emit LBCReceived(id, srcChainId, to, amount);
+    }
+
+    /// @dev A transfer to `dstChainId` refunded: what left is paid back to its sender, outside the limits
+    /// (the outbox commitment bounds it).
+    function _refund(uint256 dstChainId, bytes32, bytes calldata payload) internal override {
+        (,, address from,, uint256 amount) = abi.decode(payload, (uint256, uint64, address, address, uint256));
+        _pay(dstChainId, from, amount);
+    }
+
+    /// @dev Home: the LBC that chain `chainId` held returns to `to`. Remote: minted to `to`.
+    function _pay(uint256 chainId, address to, uint256 amount) private {
         if (isHome()) {
-            uint256 out = outstanding[srcChainId];
-            if (amount > out) revert ExceedsOutstanding(srcChainId, amount, out);
-            outstanding[srcChainId] = out - amount;
+            uint256 out = outstanding[chainId];
+            if (amount > out) revert ExceedsOutstanding(chainId, amount, out);
+            outstanding[chainId] = out - amount;
             address(_TOKEN).safeTransfer(to, amount);
         } else {
             _TOKEN.mint(to, amount);
         }
-        emit LBCReceived(messageId, srcChainId, to, amount);
     }
 
-    /// @inheritdoc ILBCBridge
-    function setLimits(uint256 newSendLimit, uint256 newReceiveLimit) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setLimit(_send, newSendLimit);
-        _setLimit(_receive, newReceiveLimit);
-        emit LimitsSet(newSendLimit, newReceiveLimit);
+    /// @dev At home the LBC abroad is locked here: only what exceeds it can be rescued.
+    function _reserved(address token_) internal view override returns (uint256 locked) {
+        if (token_ != address(_TOKEN) || !isHome()) return 0;
+        uint256 count = _routes.length;
+        for (uint256 i; i < count; ++i) {
+            locked += outstanding[_routes[i]];
+        }
     }
 
     function _available(Limit storage limit) private view returns (uint256) {

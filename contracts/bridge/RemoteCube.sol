@@ -64,7 +64,9 @@ contract RemoteCube is IRemoteCube, ERC721 {
     }
 
     /// @inheritdoc IRemoteCube
-    function burn(uint256 cubeId) external onlyBridge {
+    function burn(uint256 cubeId) external onlyBridge returns (uint8 tier, uint256 totalMined) {
+        uint256 data = _getExtraData(cubeId);
         _burn(cubeId);
+        return (uint8(data & 3), data >> 2);
     }
 }

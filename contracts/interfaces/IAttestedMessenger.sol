@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IGoverned} from "./IGoverned.sol";
 import {IMessenger} from "./IMessenger.sol";
 
 /// @title IAttestedMessenger
@@ -17,9 +18,13 @@ import {IMessenger} from "./IMessenger.sol";
 ///   chain id, the receiving contract, the nonce and the payload; the EIP-712 domain binds it to this
 ///   messenger on this chain. So a signature is good for exactly one message on exactly one chain.
 /// - Each message id executes at most once; who delivers it (the relayer, or anyone) does not matter.
-/// - The admin (DEFAULT_ADMIN_ROLE) sets the signers, the threshold and which messenger is trusted on each
-///   source chain, and is therefore trusted like the signers.
-interface IAttestedMessenger is IMessenger {
+/// - The admin (DEFAULT_ADMIN_ROLE) sets the signers, the threshold and which messengers are trusted on
+///   each source chain, and is therefore trusted like the signers.
+/// - Replay protection here is per messenger: a bridge keeps its own record of what it received, so a
+///   message re-attested through another messenger (after a swap) still executes at most once.
+/// - After a source chain swaps its messenger, the admin keeps the old one trusted ({setTrustedSource})
+///   until every message it sent is delivered, so messages in flight at the swap stay deliverable.
+interface IAttestedMessenger is IMessenger, IGoverned {
     /// @notice A cross-chain message, as signed. Its id is its EIP-712 struct hash.
     struct Message {
         uint256 srcChainId;
@@ -35,7 +40,7 @@ interface IAttestedMessenger is IMessenger {
     error UnsupportedDestination(uint256 dstChainId);
     /// @notice The message is for chain `dstChainId`, not this chain (`thisChainId`).
     error WrongDestination(uint256 dstChainId, uint256 thisChainId);
-    /// @notice `srcMessenger` is not the messenger this one trusts on chain `srcChainId`.
+    /// @notice `srcMessenger` is not a messenger this one trusts on chain `srcChainId`.
     error UnknownSource(uint256 srcChainId, address srcMessenger);
     /// @notice Message `messageId` was executed already.
     error AlreadyExecuted(bytes32 messageId);
@@ -57,8 +62,10 @@ interface IAttestedMessenger is IMessenger {
 
     /// @notice The signer set is now `signers` and `threshold` of them must sign.
     event SignersSet(address[] signers, uint256 threshold);
-    /// @notice Messages from chain `chainId` are accepted when sent by `messenger` (zero: none).
+    /// @notice Messages go to `messenger` on chain `chainId`, and are accepted from it (zero: unwired).
     event RemoteMessengerSet(uint256 indexed chainId, address messenger);
+    /// @notice Messages from `messenger` on chain `chainId` are accepted too (`trusted`), or no longer.
+    event TrustedSourceSet(uint256 indexed chainId, address indexed messenger, bool trusted);
 
     /// @notice The role allowed to send messages (the bridges on this chain).
     function SENDER_ROLE() external view returns (bytes32);
@@ -66,8 +73,11 @@ interface IAttestedMessenger is IMessenger {
     function MESSAGE_TYPE() external view returns (string memory);
     /// @notice The number of messages this messenger has sent (the next message's nonce).
     function outboundNonce() external view returns (uint64);
-    /// @notice The messenger trusted on chain `chainId`, or zero.
+    /// @notice The messenger this one sends to on chain `chainId` (and trusts), or zero.
     function remoteMessenger(uint256 chainId) external view returns (address);
+    /// @notice Whether a message sent by `messenger` on chain `chainId` is accepted here: the remote
+    /// messenger, or one kept trusted with {setTrustedSource}.
+    function isTrustedSource(uint256 chainId, address messenger) external view returns (bool);
     /// @notice The signer set, ascending.
     function signers() external view returns (address[] memory);
     /// @notice How many signers must sign a message.
@@ -86,6 +96,9 @@ interface IAttestedMessenger is IMessenger {
 
     /// @notice Replaces the signer set (ascending) and the threshold. Only the admin.
     function setSigners(address[] calldata newSigners, uint256 newThreshold) external;
-    /// @notice Trusts `messenger` on chain `chainId` (zero unwires the route). Only the admin.
+    /// @notice Sends to and trusts `messenger` on chain `chainId` (zero unwires the route). Only the admin.
     function setRemoteMessenger(uint256 chainId, address messenger) external;
+    /// @notice Also accepts (`trusted`), or no longer, messages sent by `messenger` on chain `chainId`:
+    /// for a swapped-out messenger's messages in flight. Only the admin.
+    function setTrustedSource(uint256 chainId, address messenger, bool trusted) external;
 }

@@ -2,16 +2,15 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IGoverned} from "./IGoverned.sol";
 
 /// @title ILBCToken
 /// @notice The LBC token of the L.I.N.K Protocol: a capped, burnable ERC-20 with EIP-2612 permits.
 /// New LBC comes into existence only through {mint}, which only accounts holding {MINTER_ROLE} may
 /// call: in production that is the cube contract, which mints what CUBE holders claim.
-/// Roles follow OpenZeppelin AccessControl: the deployer-chosen admin holds DEFAULT_ADMIN_ROLE.
-interface ILBCToken is IERC20 {
-    /// @notice The admin given to the constructor was the zero address; pass the account that governs roles.
-    error ZeroAdmin();
-
+/// Roles follow OpenZeppelin AccessControl, the default admin (who grants MINTER_ROLE) under
+/// AccessControlDefaultAdminRules: see {IGoverned}. LBC sent to this contract by mistake can be rescued.
+interface ILBCToken is IGoverned, IERC20 {
     /// @notice The role allowed to mint LBC (`keccak256("MINTER_ROLE")`).
     function MINTER_ROLE() external view returns (bytes32);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IGoverned} from "./IGoverned.sol";
+
 /// @title IOptimizedCubeManagement
 /// @notice The CUBE collection of the L.I.N.K Protocol. Each cube is an ERC-721 token that "mines" LBC at
 /// its tier's rate while it is active; whoever holds the cube claims what it has mined, for many cubes in
@@ -9,9 +11,10 @@ pragma solidity ^0.8.24;
 /// Accrual is exact and lazy: nothing is written per cube until it is claimed, deactivated or
 /// reactivated. Rates are whole multiples of {REWARD_UNIT} wei per second, so every amount is exact.
 ///
-/// Roles (OpenZeppelin AccessControl): DEFAULT_ADMIN_ROLE sets rates, royalties and metadata and manages
-/// roles; MINTER_ROLE mints cubes; OPERATOR_ROLE (de)activates cubes; PAUSER_ROLE pauses claims.
-interface IOptimizedCubeManagement {
+/// Roles (OpenZeppelin AccessControl, the default admin under AccessControlDefaultAdminRules, see
+/// {IGoverned}): DEFAULT_ADMIN_ROLE sets rates, royalties and metadata, manages roles, unpauses and rescues;
+/// MINTER_ROLE mints cubes; OPERATOR_ROLE (de)activates cubes; PAUSER_ROLE (a guardian) pauses claims.
+interface IOptimizedCubeManagement is IGoverned {
     /*´:°•.°+.*•´.*:˚.°*.˚•´.°:°•.°•.*•´.*:˚.°*.˚•´.°:°•.°+.*•´.*:*/
     /*                          ERRORS                            */
     /*.•°:°.´+˚.*°.˚:*.´•*.+°.•°:´*.´•*.•°.•°:°.´:•˚°.*°.˚:*.´+°.•*/
@@ -41,7 +44,7 @@ interface IOptimizedCubeManagement {
     /// @notice `mintBatch` was asked for zero cubes; ask for at least one.
     error ZeroQuantity();
 
-    /// @notice A required address argument was the zero address (or, for the LBC token, holds no code).
+    /// @notice The LBC token address holds no code.
     error ZeroAddress();
 
     /// @notice The operation is not allowed while claims are paused.
@@ -71,6 +74,9 @@ interface IOptimizedCubeManagement {
     /// @notice Claims were unpaused by `account`.
     event Unpaused(address account);
 
+    /// @notice The ERC-2981 default royalty is now `feeBasisPoints` / 10,000 of a sale, paid to `receiver`.
+    event DefaultRoyaltySet(address indexed receiver, uint96 feeBasisPoints);
+
     /// @notice The metadata base URI changed (ERC-4906 style hint for indexers).
     event BaseURISet(string baseURI);
 
@@ -84,7 +90,7 @@ interface IOptimizedCubeManagement {
     /// @notice The role that (de)activates cubes.
     function OPERATOR_ROLE() external view returns (bytes32);
 
-    /// @notice The role that pauses and unpauses claims.
+    /// @notice The role that pauses claims (unpausing takes the default admin).
     function PAUSER_ROLE() external view returns (bytes32);
 
     /// @notice The LBC token that rewards are minted in.
@@ -159,7 +165,8 @@ interface IOptimizedCubeManagement {
     /// @notice Pauses claims. Only PAUSER_ROLE.
     function pause() external;
 
-    /// @notice Unpauses claims. Only PAUSER_ROLE.
+    /// @notice Unpauses claims. Only DEFAULT_ADMIN_ROLE (the timelock): a guardian can stop claims, not
+    /// restart them.
     function unpause() external;
 
     /// @notice Sets the ERC-2981 default royalty. Only DEFAULT_ADMIN_ROLE.

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IGoverned} from "./IGoverned.sol";
+
 /// @title IPartnerFactory
 /// @notice Onboards partners: one {IPartnerBenefits} clone per partner, at a CREATE2 address derived from
 /// the partner id alone, created, configured and funded in one transaction whose cost does not depend on
 /// how many cubes or holders exist (holders claim lazily).
-interface IPartnerFactory {
+interface IPartnerFactory is IGoverned {
     /// @notice The terms of a new partner.
     /// @param partner The partner's account (withdraws unclaimed funds after the window).
     /// @param welcomeToken The token of the welcome grant (zero only when `welcomeAmountPerCube` is 0).

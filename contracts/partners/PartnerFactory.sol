@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {SafeTransferLib} from "solady/src/utils/SafeTransferLib.sol";
 import {IOptimizedCubeManagement} from "../interfaces/IOptimizedCubeManagement.sol";
 import {IPartnerFactory} from "../interfaces/IPartnerFactory.sol";
 import {PartnerBenefits} from "./PartnerBenefits.sol";
 import {PartnerTermsCodec} from "./PartnerTermsCodec.sol";
+import {Governed} from "../utils/Governed.sol";
 
 /// @title PartnerFactory
 /// @notice Onboards partners as clones of one PartnerBenefits implementation. See {IPartnerFactory}.
@@ -14,7 +14,7 @@ import {PartnerTermsCodec} from "./PartnerTermsCodec.sol";
 /// clone is created from the same 30-byte init code ({_INIT_CODE}), which asks this factory for the
 /// runtime ({cloneRuntime}): the factory parks it in transient storage for the one CREATE2 that needs it
 /// (the pattern of Uniswap v3's pool deployer).
-contract PartnerFactory is IPartnerFactory, AccessControl {
+contract PartnerFactory is IPartnerFactory, Governed {
     /// @inheritdoc IPartnerFactory
     bytes32 public constant ONBOARDER_ROLE = keccak256("ONBOARDER_ROLE");
 
@@ -30,12 +30,11 @@ contract PartnerFactory is IPartnerFactory, AccessControl {
     address private immutable _IMPLEMENTATION;
     bytes32 private immutable _INIT_CODE_HASH;
 
-    constructor(address admin, address cubes_) {
-        if (admin == address(0) || cubes_.code.length == 0) revert InvalidAddress();
+    constructor(address admin, address cubes_) Governed(admin) {
+        if (cubes_.code.length == 0) revert InvalidAddress();
         _CUBES = cubes_;
         _IMPLEMENTATION = address(new PartnerBenefits(cubes_));
         _INIT_CODE_HASH = keccak256(_INIT_CODE);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(ONBOARDER_ROLE, admin);
     }
 
