@@ -164,7 +164,6 @@ abstract contract BridgeBase is IBridge, Governed, Pausable {
     /// @inheritdoc IBridge
     function setPeer(uint256 chainId, address newPeer) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (!_HOME && chainId != homeChainId) revert UnsupportedRoute(chainId);
-        if (chainId == block.chainid) revert UnsupportedRoute(chainId);
         if (newPeer != address(0) && !_routed[chainId]) {
             _routed[chainId] = true;
             _routes.push(chainId);

@@ -122,8 +122,8 @@ def test_name_and_symbol__are_cube(cubes):
     assert cubes.symbol() == "CUBE"
 
 
-def test_constructor__zero_admin__reverts_zero_address(project, admin, lbc, cubes, failing_deployer):
-    with reverts(cubes.ZeroAddress):
+def test_constructor__zero_admin__reverts_invalid_default_admin(project, admin, lbc, cubes, failing_deployer):
+    with reverts(cubes.AccessControlInvalidDefaultAdmin, defaultAdmin=ZERO_ADDRESS):
         project.OptimizedCubeManagement.deploy(ZERO_ADDRESS, lbc, sender=failing_deployer)
 
 
@@ -1087,9 +1087,23 @@ def test_pause__by_stranger__reverts_unauthorized(cubes, stranger):
 
 def test_unpause__by_stranger__reverts_unauthorized(cubes, admin, stranger):
     cubes.pause(sender=admin)
-    with reverts(cubes.AccessControlUnauthorizedAccount, account=stranger.address, neededRole=PAUSER_ROLE):
+    with reverts(
+        cubes.AccessControlUnauthorizedAccount, account=stranger.address, neededRole=DEFAULT_ADMIN_ROLE
+    ):
         cubes.unpause(sender=stranger)
     assert cubes.paused() is True
+
+
+def test_unpause__by_a_guardian_with_only_the_pauser_role__reverts_unauthorized(cubes, admin, stranger):
+    cubes.grantRole(PAUSER_ROLE, stranger, sender=admin)
+    cubes.pause(sender=stranger)
+    with reverts(
+        cubes.AccessControlUnauthorizedAccount, account=stranger.address, neededRole=DEFAULT_ADMIN_ROLE
+    ):
+        cubes.unpause(sender=stranger)
+    assert cubes.paused() is True
+    cubes.unpause(sender=admin)
+    assert cubes.paused() is False
 
 
 def test_pause__twice__reverts_enforced_pause(cubes, admin):

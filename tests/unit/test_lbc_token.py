@@ -127,8 +127,8 @@ def test_minter_role__is_keccak_of_its_name(token):
 # --------------------------------------------------------------------------------------------- constructor
 
 
-def test_constructor__zero_admin__reverts_zero_admin(project, admin, token, failing_deployer):
-    with reverts(token.ZeroAdmin):
+def test_constructor__zero_admin__reverts_invalid_default_admin(project, admin, token, failing_deployer):
+    with reverts(token.AccessControlInvalidDefaultAdmin, defaultAdmin=ZERO_ADDRESS):
         project.LBCToken.deploy(ZERO_ADDRESS, CAP, sender=failing_deployer)
 
 

@@ -106,8 +106,8 @@ def token_transfers(receipt, token) -> list[tuple[str, str, int]]:
 # --------------------------------------------------------------------------------------------- constructor
 
 
-def test_constructor__zero_admin__reverts_invalid_address(project, admin, cubes, factory, failing_deployer):
-    with reverts(factory.InvalidAddress):
+def test_constructor__zero_admin__reverts_invalid_default_admin(project, admin, cubes, factory, failing_deployer):
+    with reverts(factory.AccessControlInvalidDefaultAdmin, defaultAdmin=ZERO_ADDRESS):
         project.PartnerFactory.deploy(ZERO_ADDRESS, cubes, sender=failing_deployer)
 
 

@@ -164,8 +164,8 @@ def check_send(
     """Refuses a send that would revert, before anything is sent (call it on the source chain).
 
     Checks that the route is wired and not paused, and then, for LBC (`amount` in wei), the holder's
-    balance and the bridge's send limit, or, for CUBE (`amount` the ids), that each cube exists and the
-    holder may move it. Raises :class:`UnsupportedRouteError` or :class:`BridgeSendError`, each saying
+    balance and the route's send limit, or, for CUBE (`amount` the ids), the most cubes a message carries,
+    and that each cube exists and the holder may move it. Raises :class:`UnsupportedRouteError` or :class:`BridgeSendError`, each saying
     what to do.
     """
     where = source.chain
@@ -186,13 +186,19 @@ def check_send(
                 f"{holder} holds {_lbc(balance)} LBC on {where.name}, less than the {_lbc(amount)} LBC to "
                 "send: send at most what it holds"
             )
-        _max, available = (int(v) for v in source.lbc_bridge.sendLimit())
+        _max, available = (int(v) for v in source.lbc_bridge.sendLimit(dst.chain_id))
         if amount > available:
             raise BridgeSendError(
-                f"{_lbc(amount)} LBC is over what the {where.key} bridge can send today ({_lbc(available)} "
-                "LBC left of its daily limit): send less, or wait for the limit to refill"
+                f"{_lbc(amount)} LBC is over what the {where.key} bridge can send to {dst.key} now "
+                f"({_lbc(available)} LBC left of the route's limit): send less, or wait for the limit to refill"
             )
         return
+    most = int(source.cube_bridge.MAX_CUBES_PER_MESSAGE())
+    if len(amount) > most:
+        raise BridgeSendError(
+            f"{len(amount)} cubes are more than one message carries ({most}): send them in batches of at "
+            f"most {most}"
+        )
     for cube_id in amount:
         try:
             owner = str(source.cubes.ownerOf(cube_id))

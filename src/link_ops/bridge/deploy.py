@@ -34,7 +34,7 @@ from link_ops.protocol.records import (
     save_record,
 )
 
-#: Daily limits a new LBC bridge gets unless told otherwise: one million LBC each way.
+#: The limits a new LBC route gets unless told otherwise: one million LBC each way, refilling per day.
 DEFAULT_DAILY_LIMIT = 1_000_000 * 10**18
 
 
@@ -200,13 +200,14 @@ def wire(
     send_limit: int = DEFAULT_DAILY_LIMIT,
     receive_limit: int = DEFAULT_DAILY_LIMIT,
 ) -> None:
-    """Makes `home` and `remote` trust each other (messengers and bridges) and sets both LBC limits."""
+    """Makes `home` and `remote` trust each other (messengers and bridges) and sets the LBC limits of the
+    route between them on both sides."""
     for here, there in ((home, remote), (remote, home)):
         with connections.on(here.chain.key):
             here.messenger.setRemoteMessenger(there.chain.chain_id, there.messenger.address, sender=sender)
             here.lbc_bridge.setPeer(there.chain.chain_id, there.lbc_bridge.address, sender=sender)
             here.cube_bridge.setPeer(there.chain.chain_id, there.cube_bridge.address, sender=sender)
-            here.lbc_bridge.setLimits(send_limit, receive_limit, sender=sender)
+            here.lbc_bridge.setLimits(there.chain.chain_id, send_limit, receive_limit, sender=sender)
 
 
 def deploy_bridges(

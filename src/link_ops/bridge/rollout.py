@@ -79,7 +79,7 @@ def wire_side(
 ) -> list[str]:
     """Makes `side` (on the active chain) trust `peer`'s recorded bridge; sends only what differs.
 
-    Sets the remote messenger and both bridges' peers for `peer`, and the LBC bridge's limits. Returns
+    Sets the remote messenger and both bridges' peers for `peer`, and the LBC bridge's limits of that route. Returns
     a line per transaction sent (none when everything was already so).
     """
     missing = [n for n in (MESSENGER, LBC_BRIDGE, CUBE_BRIDGE) if n not in peer_addresses]
@@ -99,11 +99,13 @@ def wire_side(
         if to_checksum_address(str(read(peer.chain_id))) != target:
             write(peer.chain_id, target, sender=sender)
             sent.append(f"{what} on {side.chain.key} trusts {peer.key}'s {name} {target}")
-    (send_max, _), (receive_max, _) = side.lbc_bridge.sendLimit(), side.lbc_bridge.receiveLimit()
+    route = peer.chain_id
+    (send_max, _), (receive_max, _) = side.lbc_bridge.sendLimit(route), side.lbc_bridge.receiveLimit(route)
     if (int(send_max), int(receive_max)) != (send_limit, receive_limit):
-        side.lbc_bridge.setLimits(send_limit, receive_limit, sender=sender)
+        side.lbc_bridge.setLimits(route, send_limit, receive_limit, sender=sender)
         sent.append(
-            f"LBC bridge on {side.chain.key}: daily limits {send_limit} out, {receive_limit} in (wei)"
+            f"LBC bridge on {side.chain.key}: limits of the route to {peer.key} {send_limit} out, "
+            f"{receive_limit} in (wei, refilling per day)"
         )
     return sent
 

@@ -166,7 +166,7 @@ def _deploy_bridge_world(deployer: Any) -> _BridgeWorld:
         messenger.grantRole(sender_role, bridge.address, sender=deployer)
         bridge.setPeer(chain_id, peer.address, sender=deployer)
     for bridge in (home_lbc_bridge, remote_lbc_bridge):
-        bridge.setLimits(BRIDGE_DAILY_LIMIT, BRIDGE_DAILY_LIMIT, sender=deployer)
+        bridge.setLimits(chain_id, BRIDGE_DAILY_LIMIT, BRIDGE_DAILY_LIMIT, sender=deployer)
     return _BridgeWorld(
         relayer=deployer,
         chain_id=chain_id,

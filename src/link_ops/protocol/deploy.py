@@ -146,8 +146,9 @@ def deploy_protocol(
     Args:
         sender: the ape account that signs every transaction.
         admin: who governs everything (DEFAULT_ADMIN_ROLE and the cube roles); the sender when None. When
-            it differs, the sender deploys and wires, then hands every role to the admin
-            and renounces its own.
+            it differs, the sender deploys and wires, then grants the admin every other role, renounces its
+            own, and begins the two-step default-admin transfer, which the admin completes with
+            :func:`accept_admin` once the contracts' delay (2 days) has passed.
         lbc_cap: LBC's hard cap in wei (default :data:`DEFAULT_LBC_CAP`); a recorded token must have it.
         tier_rates: wei per second per tier; applied to a new deployment (defaults then) or when given.
         record: read and write ``deployments/<chain_id>.json``; False deploys afresh and writes nothing.
@@ -252,10 +253,9 @@ def deploy_protocol(
                 receipt = cubes.setTierRate(tier, rate, sender=sender, gas_limit=SET_TIER_RATE_GAS_LIMIT)
                 track(f"tier {tier} rate set to {rate} wei/s", receipt)
     if to_checksum_address(admin_address) != to_checksum_address(sender.address):
-        _hand_over(LBC, lbc, ["DEFAULT_ADMIN_ROLE"], sender, admin_address, track)
-        cube_roles = ["MINTER_ROLE", "OPERATOR_ROLE", "PAUSER_ROLE", "DEFAULT_ADMIN_ROLE"]
-        _hand_over(CUBES, cubes, cube_roles, sender, admin_address, track)
-        _hand_over(FACTORY, factory, ["ONBOARDER_ROLE", "DEFAULT_ADMIN_ROLE"], sender, admin_address, track)
+        _hand_over(LBC, lbc, [], sender, admin_address, track)
+        _hand_over(CUBES, cubes, ["MINTER_ROLE", "OPERATOR_ROLE", "PAUSER_ROLE"], sender, admin_address, track)
+        _hand_over(FACTORY, factory, ["ONBOARDER_ROLE"], sender, admin_address, track)
 
     if not rec.complete or (admin is not None and rec.admin != admin_address):
         rec = save(rec.model_copy(update={"complete": True, "admin": admin_address}))
@@ -343,7 +343,10 @@ def _hand_over(
     admin: str,
     track: Callable[[str, Any], None],
 ) -> None:
-    # Grant everything first, renounce the admin role last: the sender never locks itself out half-way.
+    """Grants `role_names` to `admin` and renounces the sender's; DEFAULT_ADMIN_ROLE is handed over in
+    AccessControlDefaultAdminRules' two steps: begun here, accepted by `admin` after the contract's delay
+    (:func:`accept_admin`)."""
+    # Grant everything first, start the admin transfer last: the sender never locks itself out half-way.
     roles = [(role_name, getattr(contract, role_name)()) for role_name in role_names]
     for role_name, role in roles:
         if not contract.hasRole(role, admin):
@@ -354,6 +357,46 @@ def _hand_over(
                 f"{name}: renounced {role_name} of {sender.address}",
                 contract.renounceRole(role, sender.address, sender=sender),
             )
+    if to_checksum_address(str(contract.defaultAdmin())) != to_checksum_address(sender.address):
+        return
+    pending, _schedule = contract.pendingDefaultAdmin()
+    if to_checksum_address(str(pending)) != admin:
+        track(
+            f"{name}: admin transfer to {admin} begun (it accepts after {contract.defaultAdminDelay()} s)",
+            contract.beginDefaultAdminTransfer(admin, sender=sender),
+        )
+
+
+def accept_admin(protocol: Protocol, admin: Any, report: Reporter | None = None) -> list[str]:
+    """`admin` accepts the default admin role of every protocol contract whose transfer to it is ready
+    (begun by :func:`deploy_protocol` with ``admin=``, its delay passed). Returns the contracts accepted.
+
+    Raises :class:`ConfigurationError`, before sending anything, when a transfer to `admin` is missing or
+    not yet ready (with when it will be).
+    """
+    say = report or (lambda _line: None)
+    address = _address_of(admin)
+    now = int(chain.pending_timestamp)
+    todo = []
+    for name, contract in ((LBC, protocol.lbc), (CUBES, protocol.cubes), (FACTORY, protocol.partner_factory)):
+        if to_checksum_address(str(contract.defaultAdmin())) == address:
+            continue
+        pending, schedule = contract.pendingDefaultAdmin()
+        if to_checksum_address(str(pending)) != address:
+            raise ConfigurationError(
+                f"{name} at {contract.address} has no admin transfer to {address} pending: the current "
+                f"admin starts one with beginDefaultAdminTransfer({address})"
+            )
+        if int(schedule) >= now:
+            raise ConfigurationError(
+                f"{name}'s admin transfer to {address} is ready after timestamp {int(schedule)}, "
+                f"{int(schedule) - now + 1} s from now: accept then"
+            )
+        todo.append((name, contract))
+    for name, contract in todo:
+        contract.acceptDefaultAdminTransfer(sender=admin)
+        say(f"{name}: {address} accepted the default admin role")
+    return [name for name, _ in todo]
 
 
 def _on_fork() -> bool:
