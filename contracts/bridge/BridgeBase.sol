@@ -122,7 +122,7 @@ abstract contract BridgeBase is IBridge, Governed, Pausable {
         try this.executeTransfer(srcChainId, id, payload) {}
         catch (bytes memory reason) {
             held[id] = keccak256(payload);
-            emit TransferHeld(id, srcChainId, messageId, reason);
+            emit TransferHeld(id, srcChainId, srcSender, messageId, payload, reason);
         }
     }
 

@@ -58,9 +58,16 @@ interface IBridge is IMessageReceiver, IGoverned {
     event PeerSet(uint256 indexed chainId, address peer);
     /// @notice The bridge now speaks through `messenger`.
     event MessengerSet(address messenger);
-    /// @notice Transfer `transferId` from chain `srcChainId` arrived in message `messageId` but could not
-    /// execute (`reason`: the revert data); it waits for {retry} or {refund}.
-    event TransferHeld(bytes32 indexed transferId, uint256 indexed srcChainId, bytes32 messageId, bytes reason);
+    /// @notice Transfer `transferId` (`payload`, from `srcBridge` on chain `srcChainId`) arrived in message
+    /// `messageId` but could not execute (`reason`: the revert data); it waits for {retry} or {refund}.
+    event TransferHeld(
+        bytes32 indexed transferId,
+        uint256 indexed srcChainId,
+        address srcBridge,
+        bytes32 messageId,
+        bytes payload,
+        bytes reason
+    );
     /// @notice Held transfer `transferId` from chain `srcChainId` goes back to its sender, in message
     /// `messageId`.
     event TransferRefundSent(bytes32 indexed transferId, uint256 indexed srcChainId, bytes32 messageId);
