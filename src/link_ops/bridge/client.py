@@ -164,9 +164,9 @@ def check_send(
     """Refuses a send that would revert, before anything is sent (call it on the source chain).
 
     Checks that the route is wired and not paused, and then, for LBC (`amount` in wei), the holder's
-    balance and the route's send limit, or, for CUBE (`amount` the ids), the most cubes a message carries,
-    and that each cube exists and the holder may move it. Raises :class:`UnsupportedRouteError` or :class:`BridgeSendError`, each saying
-    what to do.
+    balance and the route's send limit, or, for CUBE (`amount` the ids), the most cubes a message
+    carries, and that each cube exists and the holder may move it. Raises :class:`UnsupportedRouteError`
+    or :class:`BridgeSendError`, each saying what to do.
     """
     where = source.chain
     bridge = source.lbc_bridge if asset == "LBC" else source.cube_bridge
@@ -190,7 +190,8 @@ def check_send(
         if amount > available:
             raise BridgeSendError(
                 f"{_lbc(amount)} LBC is over what the {where.key} bridge can send to {dst.key} now "
-                f"({_lbc(available)} LBC left of the route's limit): send less, or wait for the limit to refill"
+                f"({_lbc(available)} LBC left of the route's limit): send less, or wait for the limit to "
+                "refill"
             )
         return
     most = int(source.cube_bridge.MAX_CUBES_PER_MESSAGE())

@@ -6,13 +6,17 @@ Every round (:meth:`Relayer.poll`) does two things, in this order, each safe to 
    the head are stored as pending together with the new cursor, in one transaction of the operations store
    (:meth:`~link_ops.store.RelayerStore.record_scan`). Killed before that commits, the next run reads the same
    blocks again; after it, the messages are on record.
-2. **deliver**: each pending message is first looked up on its destination (``executed``); one already
-   executed, by us before a crash or by anyone, is only marked delivered. Otherwise the signers attest it
-   and it is delivered. Killed after the delivery but before marking it, the next run finds it executed.
+2. **deliver**: each pending message is first looked up on its destination: one the destination messenger
+   executed, or whose receiving bridge has nothing left to do with it (``processed``: a transfer received
+   already, through this messenger or one swapped out since; a refund paid), is only marked delivered.
+   Otherwise the signers attest it for the destination's current messenger and it is delivered. Killed
+   after the delivery but before marking it, the next run finds it executed.
 
 So each message is executed exactly once on chain, whatever point the relayer is killed at: delivering may
-be tried again, and the messenger refuses a second execution (``AlreadyExecuted``). A delivery that
-reverts (a limit not yet refilled, a paused bridge) stays pending with its error and is retried next round.
+be tried again, and both the messenger (``AlreadyExecuted``) and the bridge (``AlreadyReceived``) refuse a
+second execution. A transfer that arrives but cannot execute (its route's receive limit used up, say) is
+*held* by the bridge, which the round reports (:mod:`link_ops.bridge.held`: retry or refund it). A
+delivery that reverts (a paused bridge) stays pending with its error and is retried next round.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from link_ops.bridge.client import message_from_event
 from link_ops.bridge.connections import Connections
 from link_ops.bridge.deploy import BridgeSide
 from link_ops.contracts.errors import describe_revert
-from link_ops.model.attest import attest
+from link_ops.model.attest import Message, attest
 from link_ops.store import OpsStore, RelayedMessage
 
 Progress = Callable[[str], None]
@@ -44,6 +48,8 @@ class RoundReport:
     found_executed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     heads: dict[str, int] = field(default_factory=dict)
+    #: Delivered messages whose transfer the destination bridge held: message id -> transfer id.
+    held: dict[str, str] = field(default_factory=dict)
 
 
 class Relayer:
@@ -129,7 +135,7 @@ class Relayer:
                 continue
             message = pending.message
             with self.connections.on(destination.chain.key):
-                if destination.messenger.executed(message.message_id):
+                if destination.messenger.executed(message.message_id) or _processed(destination, message):
                     self.store.relayer.mark_delivered(pending.message_id, None)
                     report.found_executed.append(pending.message_id)
                     continue
@@ -145,7 +151,38 @@ class Relayer:
                     report.failed[pending.message_id] = error
                     say(f"{pending.message_id[:10]}… not delivered: {error}")
                     continue
+                held = _held_in(destination, receipt)
             self._hook("delivered")
             self.store.relayer.mark_delivered(pending.message_id, str(receipt.txn_hash))
             report.delivered.append(pending.message_id)
             say(f"{pending.message_id[:10]}… delivered to chain {pending.dst_chain_id}")
+            if held is not None:
+                report.held[pending.message_id] = held
+                say(
+                    f"{pending.message_id[:10]}… transfer {held[:10]}… is held on chain "
+                    f"{pending.dst_chain_id}: retry or refund it (`ape run held`)"
+                )
+
+
+def _receiving_bridge(side: BridgeSide, receiver: str) -> Any | None:
+    for bridge in (side.lbc_bridge, side.cube_bridge):
+        if str(bridge.address).lower() == receiver.lower():
+            return bridge
+    return None
+
+
+def _processed(side: BridgeSide, message: Message) -> bool:
+    """Whether `message`'s receiving bridge on `side` has nothing left to do with it."""
+    bridge = _receiving_bridge(side, message.receiver)
+    if bridge is None:
+        return False
+    return bool(bridge.processed(message.src_chain_id, message.sender, message.payload))
+
+
+def _held_in(side: BridgeSide, receipt: Any) -> str | None:
+    """The transfer id a delivery left held on `side`, if any."""
+    for bridge in (side.lbc_bridge, side.cube_bridge):
+        for log in bridge.TransferHeld.from_receipt(receipt):
+            if str(log.contract_address).lower() == str(bridge.address).lower():
+                return "0x" + bytes(log.transferId).hex()
+    return None

@@ -79,8 +79,8 @@ def wire_side(
 ) -> list[str]:
     """Makes `side` (on the active chain) trust `peer`'s recorded bridge; sends only what differs.
 
-    Sets the remote messenger and both bridges' peers for `peer`, and the LBC bridge's limits of that route. Returns
-    a line per transaction sent (none when everything was already so).
+    Sets the remote messenger and both bridges' peers for `peer`, and the LBC bridge's limits of that
+    route. Returns a line per transaction sent (none when everything was already so).
     """
     missing = [n for n in (MESSENGER, LBC_BRIDGE, CUBE_BRIDGE) if n not in peer_addresses]
     if missing:

@@ -254,7 +254,8 @@ def deploy_protocol(
                 track(f"tier {tier} rate set to {rate} wei/s", receipt)
     if to_checksum_address(admin_address) != to_checksum_address(sender.address):
         _hand_over(LBC, lbc, [], sender, admin_address, track)
-        _hand_over(CUBES, cubes, ["MINTER_ROLE", "OPERATOR_ROLE", "PAUSER_ROLE"], sender, admin_address, track)
+        cube_roles = ["MINTER_ROLE", "OPERATOR_ROLE", "PAUSER_ROLE"]
+        _hand_over(CUBES, cubes, cube_roles, sender, admin_address, track)
         _hand_over(FACTORY, factory, ["ONBOARDER_ROLE"], sender, admin_address, track)
 
     if not rec.complete or (admin is not None and rec.admin != admin_address):
