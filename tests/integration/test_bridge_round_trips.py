@@ -11,8 +11,9 @@ from _errors import reverts
 from ape import chain
 from eth_account import Account
 
-from link_ops.bridge.client import CrossChainBridge, UnsupportedAssetError
+from link_ops.bridge.client import CrossChainBridge, UnsupportedAssetError, message_from_receipt
 from link_ops.bridge.deploy import BridgeSide, UnsupportedRouteError, deploy_bridges
+from link_ops.bridge.held import HeldTransferError, find_held, held_transfers, refund, retry
 from link_ops.bridge.relayer import Relayer
 from link_ops.exceptions import ConfigurationError, UnsupportedChainError
 from link_ops.model.attest import Message, attest, digest
@@ -202,25 +203,75 @@ def test_a_relayer_killed_anywhere_and_restarted_executes_each_message_exactly_o
         assert all(world.remote.messenger.executed(r.message_id) for r in sent)
 
 
-def test_a_delivery_over_the_receive_limit_waits_until_the_limit_refills(world, relayer, accounts):
+@pytest.fixture
+def tight_receive_limit(world) -> Iterator[None]:
+    """Ethereum receives at most 50 LBC a day from Polygon (a full day's worth available), for one test."""
+    with world.chains.on("ethereum"):
+        world.remote.lbc_bridge.setLimits(POLYGON.chain_id, 10**24, 50 * LBC, sender=world.admin)
+    world.chains.advance_time("ethereum", DAY)  # lowering a limit takes what earlier tests used off it
+    yield
+    with world.chains.on("ethereum"):
+        world.remote.lbc_bridge.setLimits(POLYGON.chain_id, 10**24, 10**24, sender=world.admin)
+
+
+def test_a_delivery_over_the_route_limit_is_held_and_a_retry_after_the_refill_delivers_it(
+    world, relayer, accounts, tight_receive_limit
+):
     dave = accounts[4]
     fund(world, dave, 100 * LBC)
+    first = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 30 * LBC, dave)
+    assert relayer.poll().delivered == [first.message_id]  # 20 LBC of the day's 50 remain
+    sent = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 40 * LBC, dave)
+    round_two = relayer.poll()
+    assert round_two.delivered == [sent.message_id], "the message is executed: its transfer is held"
+    assert list(round_two.held) == [sent.message_id]
+    assert balances(world, dave)[1] == 30 * LBC
     with world.chains.on("ethereum"):
-        world.remote.lbc_bridge.setLimits(10**24, 50 * LBC, sender=world.admin)
-    world.chains.advance_time("ethereum", DAY)  # lowering a limit takes what earlier tests used off it
-    try:
-        first = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 30 * LBC, dave)
-        assert relayer.poll().delivered == [first.message_id]  # 20 LBC of the day's 50 remain
-        sent = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 40 * LBC, dave)
-        blocked = relayer.poll()
-        assert blocked.delivered == [] and blocked.failed[sent.message_id].startswith("LimitExceeded(")
-        assert balances(world, dave)[1] == 30 * LBC
-        world.chains.advance_time("ethereum", DAY)
-        assert relayer.poll().delivered == [sent.message_id]
-        assert balances(world, dave)[1] == 70 * LBC
-    finally:
-        with world.chains.on("ethereum"):
-            world.remote.lbc_bridge.setLimits(10**24, 10**24, sender=world.admin)
+        (held,) = held_transfers(world.remote)
+        assert held.transfer_id == round_two.held[sent.message_id]
+        assert (held.transfer.amount, held.transfer.recipient) == (40 * LBC, dave.address)
+        assert held.reason.startswith("LimitExceeded(")
+        with pytest.raises(HeldTransferError, match=r"still cannot execute.*LimitExceeded"):
+            retry(world.remote, held, accounts[5])
+    world.chains.advance_time("ethereum", DAY)
+    with world.chains.on("ethereum"):
+        retry(world.remote, held, accounts[5])  # anyone may
+        assert held_transfers(world.remote) == []
+    assert balances(world, dave)[1] == 70 * LBC
+    assert relayer.poll().delivered == [], "nothing else to deliver: the retry sent no message"
+
+
+def test_a_held_transfer_refunded_by_its_sender_comes_back_home_and_is_never_also_delivered(
+    world, relayer, accounts, tight_receive_limit
+):
+    erin = accounts[5]
+    fund(world, erin, 80 * LBC)
+    home_before, remote_before = balances(world, erin)
+    with world.chains.on("polygon"):
+        outstanding_before = int(world.home.lbc_bridge.outstanding(ETHEREUM.chain_id))
+    sent = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 80 * LBC, erin)  # over the 50 maximum
+    assert list(relayer.poll().held) == [sent.message_id]
+    with world.chains.on("ethereum"):
+        (held,) = held_transfers(world.remote)
+        with pytest.raises(HeldTransferError, match=r"only its sender .* or recipient"):
+            refund(world.remote, held, accounts[6])
+        receipt = refund(world.remote, held, erin)
+        refund_message = message_from_receipt(receipt, world.remote)
+        with pytest.raises(HeldTransferError, match=r"no transfer .* is held"):
+            find_held(world.remote, held.transfer_id)
+    assert relayer.poll().delivered == [_id(refund_message)]
+    assert balances(world, erin) == (home_before, remote_before), "refunded at home, nothing minted remotely"
+    with world.chains.on("polygon"):
+        assert int(world.home.lbc_bridge.outstanding(ETHEREUM.chain_id)) == outstanding_before
+        assert bytes(world.home.lbc_bridge.outbox(held.transfer.nonce)) == bytes(32), "commitment spent"
+    world.chains.advance_time("ethereum", DAY)
+    with world.chains.on("ethereum"), reverts(world.remote.lbc_bridge.NotHeld):
+        world.remote.lbc_bridge.retry(POLYGON.chain_id, held.src_bridge, held.payload, sender=erin)
+    assert balances(world, erin) == (home_before, remote_before)
+
+
+def _id(message: Message) -> str:
+    return "0x" + message.message_id.hex()
 
 
 @pytest.mark.parametrize(

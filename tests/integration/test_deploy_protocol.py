@@ -13,7 +13,13 @@ from link_ops.exceptions import (
     RecordedContractMissingError,
     WrongChainError,
 )
-from link_ops.protocol.deploy import DEFAULT_LBC_CAP, DEFAULT_TIER_RATES, deploy_protocol, load_protocol
+from link_ops.protocol.deploy import (
+    DEFAULT_LBC_CAP,
+    DEFAULT_TIER_RATES,
+    accept_admin,
+    deploy_protocol,
+    load_protocol,
+)
 from link_ops.protocol.records import (
     DEPLOYMENTS_DIR_ENV,
     DeploymentRecord,
@@ -75,22 +81,39 @@ def test_deploy__interrupted_after_token__resumes_with_the_recorded_token(admin,
     assert load_record(tmp_path, chain.chain_id).complete
 
 
-def test_deploy__other_admin__gets_every_role_and_sender_keeps_none(admin, alice, tmp_path):
+def test_deploy__other_admin__gets_every_role_at_once_and_the_default_admin_role_after_the_delay(
+    admin, alice, chain
+):
     p = deploy_protocol(admin, admin=alice, record=False)
-    roles = [
-        p.cubes.DEFAULT_ADMIN_ROLE(),
-        p.cubes.MINTER_ROLE(),
-        p.cubes.OPERATOR_ROLE(),
-        p.cubes.PAUSER_ROLE(),
-    ]
-    assert all(p.cubes.hasRole(r, alice.address) for r in roles)
-    assert not any(p.cubes.hasRole(r, admin.address) for r in roles)
-    assert p.lbc.hasRole(p.lbc.DEFAULT_ADMIN_ROLE(), alice.address)
-    assert not p.lbc.hasRole(p.lbc.DEFAULT_ADMIN_ROLE(), admin.address)
+    operational = [p.cubes.MINTER_ROLE(), p.cubes.OPERATOR_ROLE(), p.cubes.PAUSER_ROLE()]
+    assert all(p.cubes.hasRole(r, alice.address) for r in operational)
+    assert not any(p.cubes.hasRole(r, admin.address) for r in operational)
+    assert p.partner_factory.hasRole(p.partner_factory.ONBOARDER_ROLE(), alice.address)
+    assert not p.partner_factory.hasRole(p.partner_factory.ONBOARDER_ROLE(), admin.address)
     assert p.lbc.hasRole(p.lbc.MINTER_ROLE(), p.cubes.address)
-    factory_roles = [p.partner_factory.DEFAULT_ADMIN_ROLE(), p.partner_factory.ONBOARDER_ROLE()]
-    assert all(p.partner_factory.hasRole(r, alice.address) for r in factory_roles)
-    assert not any(p.partner_factory.hasRole(r, admin.address) for r in factory_roles)
+    contracts = (p.lbc, p.cubes, p.partner_factory)
+    for contract in contracts:
+        pending, _schedule = contract.pendingDefaultAdmin()
+        assert (contract.defaultAdmin(), pending) == (admin.address, alice.address)
+
+    with pytest.raises(ConfigurationError, match="ready after timestamp"):
+        accept_admin(p, alice)
+    assert all(c.defaultAdmin() == admin.address for c in contracts), "nothing accepted too early"
+
+    chain.pending_timestamp += 2 * 86_400 + 1
+    assert accept_admin(p, alice) == ["LBCToken", "OptimizedCubeManagement", "PartnerFactory"]
+    for contract in contracts:
+        assert contract.defaultAdmin() == alice.address
+        assert contract.hasRole(contract.DEFAULT_ADMIN_ROLE(), alice.address)
+        assert not contract.hasRole(contract.DEFAULT_ADMIN_ROLE(), admin.address)
+    assert accept_admin(p, alice) == [], "accepting again sends nothing"
+
+
+def test_accept_admin__without_a_pending_transfer__is_refused_and_sends_nothing(admin, alice):
+    p = deploy_protocol(admin, record=False)
+    with pytest.raises(ConfigurationError, match=r"no admin transfer to .* pending"):
+        accept_admin(p, alice)
+    assert p.cubes.defaultAdmin() == admin.address
 
 
 def test_deploy__record_from_before_the_factory__gains_the_factory_and_keeps_the_rest(admin, chain, tmp_path):
@@ -242,8 +265,9 @@ def test_deploy__lists_each_transaction_it_sent_with_its_gas(admin, alice, chain
     ]
     assert "granted LBC MINTER_ROLE to OptimizedCubeManagement" in steps
     assert sum(s.startswith("tier ") for s in steps) == 4
-    assert sum(": renounced " in s for s in steps) == 7  # 1 on LBC, 4 on cubes, 2 on the factory
-    assert f"LBCToken: granted DEFAULT_ADMIN_ROLE to {alice.address}" in steps
+    assert sum(": renounced " in s for s in steps) == 4  # 3 on cubes, 1 on the factory
+    assert sum(": admin transfer to " in s for s in steps) == 3  # one per contract
+    assert f"OptimizedCubeManagement: granted MINTER_ROLE to {alice.address}" in steps
     for tx in p.transactions:
         assert chain.provider.get_receipt(tx.tx_hash).gas_used == tx.gas_used
     assert p.gas_used == sum(t.gas_used for t in p.transactions)
