@@ -265,7 +265,10 @@ def test_a_held_transfer_refunded_by_its_sender_comes_back_home_and_is_never_als
         assert int(world.home.lbc_bridge.outstanding(ETHEREUM.chain_id)) == outstanding_before
         assert bytes(world.home.lbc_bridge.outbox(held.transfer.nonce)) == bytes(32), "commitment spent"
     world.chains.advance_time("ethereum", DAY)
-    with world.chains.on("ethereum"), reverts(world.remote.lbc_bridge.NotHeld):
+    with (
+        world.chains.on("ethereum"),
+        reverts(world.remote.lbc_bridge.NotHeld, transferId=bytes.fromhex(held.transfer_id[2:])),
+    ):
         world.remote.lbc_bridge.retry(POLYGON.chain_id, held.src_bridge, held.payload, sender=erin)
     assert balances(world, erin) == (home_before, remote_before)
 
