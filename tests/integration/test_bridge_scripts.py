@@ -17,6 +17,7 @@ from _ape import APE, ROOT, error_lines, output_of, run_ape, run_ape_here
 
 from link_ops.bridge.client import CrossChainBridge
 from link_ops.bridge.deploy import BridgeSide, deploy_bridges
+from link_ops.model.attest import attest
 from link_ops.model.chains import chain_by_key
 from link_ops.protocol.deploy import deploy_protocol
 from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
@@ -230,3 +231,82 @@ def test_a_relayer_killed_with_sigkill_and_restarted_delivers_each_message_once(
     assert restarted.returncode == 0, output_of(restarted)
     assert all(executed())
     assert remote_balance(deployed, carol.address) == before + 3 * LBC
+
+
+def ethereum(deployed: Deployed) -> str:
+    """The `--network` of the Ethereum stand-in."""
+    return f"ethereum:mainnet:{deployed.chains['ethereum'].url}"
+
+
+@pytest.fixture
+def held_transfer(deployed, accounts) -> Iterator[str]:
+    """5 LBC sent from Polygon to Ethereum and held there (the route receives at most 1 LBC a day for the
+    test): its transfer id."""
+    with deployed.chains.on("ethereum"):
+        deployed.remote.lbc_bridge.setLimits(POLYGON.chain_id, 10**24, LBC, sender=accounts[0])
+    sent = deployed.bridge.bridge_assets("polygon", "ethereum", "LBC", 5 * LBC, accounts[1])
+    keys = [bytes.fromhex(str(s.private_key).removeprefix("0x")) for s in accounts[7:9]]
+    with deployed.chains.on("ethereum"):
+        messenger = deployed.remote.messenger
+        receipt = messenger.deliver(
+            sent.message.as_tuple(), attest(sent.message, str(messenger.address), keys), sender=accounts[0]
+        )
+        (log,) = deployed.remote.lbc_bridge.TransferHeld.from_receipt(receipt)
+    yield "0x" + bytes(log.transferId).hex()
+    with deployed.chains.on("ethereum"):
+        deployed.remote.lbc_bridge.setLimits(POLYGON.chain_id, 10**24, 10**24, sender=accounts[0])
+
+
+def held(deployed: Deployed, *args: str, here: bool = True) -> subprocess.CompletedProcess[str]:
+    run = run_ape_here if here else run_ape
+    return run("run", "held", "--network", ethereum(deployed), *args, env=deployed.env)
+
+
+def test_held_script_lists_a_held_transfer_refuses_a_retry_that_would_fail_and_refunds_it(
+    deployed, held_transfer
+):
+    listed = held(deployed)
+    assert listed.returncode == 0, output_of(listed)
+    assert held_transfer in output_of(listed) and "LimitExceeded" in output_of(listed)
+
+    retried = held(deployed, "--retry", held_transfer, "--account", "TEST::1")
+    assert retried.returncode == 1, output_of(retried)
+    (line,) = error_lines(retried)
+    assert line.startswith(f"Error: transfer {held_transfer[:10]}… still cannot execute on ethereum: ")
+    assert "LimitExceeded(" in line and line.endswith("retry later, or refund it to its sender")
+
+    by_stranger = held(deployed, "--refund", held_transfer, "--account", "TEST::2")
+    assert by_stranger.returncode == 1, output_of(by_stranger)
+    assert error_lines(by_stranger) == [
+        f"Error: {STRANGER} may not refund transfer {held_transfer[:10]}…: only its sender {HOLDER} or "
+        f"recipient {HOLDER} may (--account)"
+    ]
+
+    before = heights(deployed)
+    refunded = held(
+        deployed, "--refund", held_transfer, "--account", "TEST::1", "--no-confirmations", here=False
+    )
+    assert refunded.returncode == 0, output_of(refunded)
+    assert "on its way back" in output_of(refunded)
+    assert heights(deployed)["ethereum"] == before["ethereum"] + 1
+    assert "no transfer is held on Ethereum" in output_of(held(deployed))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--retry", "0x1234"), "Error: Invalid value for '--retry': '0x1234' is not a transfer id"),
+        (
+            ("--retry", "0x" + "ab" * 32, "--refund", "0x" + "ab" * 32),
+            "Error: give --retry or --refund, not both",
+        ),
+        (("--retry", "0x" + "ab" * 32), f"Error: no transfer 0x{'ab' * 32} is held on ethereum"),
+    ],
+)
+def test_held_script__a_mistake__one_error_line_and_nothing_sent(deployed, args, message):
+    before = heights(deployed)
+    result = held(deployed, *args, "--account", "TEST::1")
+    assert result.returncode != 0, output_of(result)
+    (line,) = error_lines(result)
+    assert line.startswith(message), output_of(result)
+    assert heights(deployed) == before
