@@ -260,7 +260,9 @@ def load_triage(path: Path) -> dict[Key, Entry]:
 
 
 def _entry(raw: Mapping[str, Any], where: str) -> Entry:
-    named = f"{where} ({raw.get('detector', '?')} {raw.get('contract', '?')}.{raw.get('element', '')})"
+    element_name = raw.get("element")
+    inside = f"{raw.get('contract', '?')}.{element_name}" if element_name else raw.get("contract", "?")
+    named = f"{where} ({raw.get('detector', '?')} {inside})"
     if extra := sorted(set(raw) - ENTRY_FIELDS):
         raise TriageError(
             f"{named}: unknown field {extra[0]!r}; the fields are {', '.join(sorted(ENTRY_FIELDS))}"
