@@ -18,8 +18,11 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SOLC := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := $(VENV)/bin/anvil
+# Slither lives in its own venv: its pins (web3, eth-abi, eth-account, ...) differ from ape's.
+AUDIT_VENV := .venv-audit
+AUDIT_STAMP := $(AUDIT_VENV)/.installed
 
-.PHONY: help setup test test-fork lint format demo gas-check gas-snapshot compile artifacts clean
+.PHONY: help setup test test-fork lint format audit demo gas-check gas-snapshot compile artifacts clean
 
 help:
 	@echo "make demo          deploy on a local anvil, mine, batch-claim, print the table"
@@ -27,6 +30,7 @@ help:
 	@echo "make test-fork     the fork suite on polygon:mainnet-fork:foundry (\$$POLYGON_RPC_URL or a stand-in)"
 	@echo "make setup         project-local toolchain: .venv, node_modules, solc-js wrapper, anvil"
 	@echo "make lint          ruff check, ruff format --check, mypy on src/ and tools/"
+	@echo "make audit         Slither on every contract; fails on a Medium/High finding not in audit/triage.toml"
 	@echo "make gas-check     the gas report on the fork; fails if a figure is >1% above gas-snapshot.json"
 	@echo "make gas-snapshot  the gas report, and deliberately refresh gas-snapshot.json and docs/gas.png"
 	@echo "make artifacts     compile, and refresh the contract types shipped in src/link_ops/contracts/artifacts"
@@ -58,6 +62,14 @@ $(ANVIL): | $(NODE_STAMP) $(VENV_STAMP)
 	ln -sf "$$(ls -d $(CURDIR)/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n1)" $@
 	$@ --version >/dev/null
 
+# Made on first use by `make audit` (and so by `make test`), not by `make setup`.
+$(AUDIT_STAMP): audit/requirements.lock
+	test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(AUDIT_VENV)/bin/python -m pip install --quiet -r audit/requirements.lock
+	$(AUDIT_VENV)/bin/slither --version >/dev/null
+	touch $@
+
 # ape rebuilds a contract only when its own file changed; tools/contracts_build.py rebuilds every contract
 # when any source, the compiler settings or the versions changed, so the bytes are always a clean build's.
 compile: setup
@@ -85,6 +97,15 @@ test: setup lint compile
 	ape test tests --ignore=tests/fork -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 	$(MAKE) --no-print-directory test-fork
 	$(MAKE) --no-print-directory gas-check
+	$(MAKE) --no-print-directory audit
+
+# Slither over every contract folder through the solc-js wrapper, offline (tools/audit.py, about 35 s): a
+# finding of impact Medium or High that audit/triage.toml does not accept with a reason fails; lower ones
+# are counted; stale triage entries are reported (AUDIT_FLAGS=--strict-stale fails on them, --show-low
+# lists the lower findings).
+AUDIT_FLAGS ?=
+audit: setup $(AUDIT_STAMP)
+	python tools/audit.py --solc $(SOLC) $(AUDIT_FLAGS)
 
 # Forks $$POLYGON_RPC_URL when set; otherwise the session starts a local anvil as chain 137 and deploys on it.
 test-fork: setup compile
