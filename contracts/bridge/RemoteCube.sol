@@ -7,7 +7,8 @@ import {IRemoteCube} from "../interfaces/IBridge.sol";
 
 /// @title RemoteCube
 /// @notice A CUBE away from home, minted and burnt by its bridge. See {IRemoteCube}.
-/// @dev The cube's data lives in the 96 extra bits of Solady's ownership slot:
+/// @dev Solady's transfer and approval entry points are payable; here they are not (nothing could ever
+/// send native value on, and a value sent by mistake would be lost). The cube's data lives in the 96 extra bits of Solady's ownership slot:
 ///
 ///  95                              2 1     0
 /// |        totalMined, wei (94)      | tier |
@@ -39,6 +40,34 @@ contract RemoteCube is IRemoteCube, ERC721 {
         return bytes(_baseURI).length == 0 ? "" : string.concat(_baseURI, LibString.toString(cubeId));
     }
 
+    /// @notice Solady's `approve`, refusing native value.
+    function approve(address account, uint256 id) public payable override {
+        _refuseValue();
+        super.approve(account, id);
+    }
+
+    /// @notice Solady's `transferFrom`, refusing native value.
+    function transferFrom(address from, address to, uint256 id) public payable override {
+        _refuseValue();
+        super.transferFrom(from, to, id);
+    }
+
+    /// @notice Solady's `safeTransferFrom`, refusing native value.
+    function safeTransferFrom(address from, address to, uint256 id) public payable override {
+        _refuseValue();
+        super.safeTransferFrom(from, to, id);
+    }
+
+    /// @notice Solady's `safeTransferFrom` with data, refusing native value.
+    function safeTransferFrom(address from, address to, uint256 id, bytes calldata data)
+        public
+        payable
+        override
+    {
+        _refuseValue();
+        super.safeTransferFrom(from, to, id, data);
+    }
+
     /// @inheritdoc IRemoteCube
     function tierOf(uint256 cubeId) external view returns (uint8) {
         if (!_exists(cubeId)) revert TokenDoesNotExist();
@@ -61,6 +90,10 @@ contract RemoteCube is IRemoteCube, ERC721 {
         if (tier > 3 || totalMined >> 94 != 0) revert InvalidCubeData(tier, totalMined);
         _mint(to, cubeId);
         _setExtraData(cubeId, uint96(totalMined << 2 | tier));
+    }
+
+    function _refuseValue() private view {
+        if (msg.value != 0) revert ValueNotAccepted(msg.value);
     }
 
     /// @inheritdoc IRemoteCube

@@ -247,6 +247,9 @@ interface IRemoteCube {
     error NotBridge(address caller);
     /// @notice A tier above 3, or a total mined of 2^94 wei or more, cannot be stored.
     error InvalidCubeData(uint8 tier, uint256 totalMined);
+    /// @notice `value` native coin came with a transfer or approval: refused, as nothing here could ever
+    /// send it on.
+    error ValueNotAccepted(uint256 value);
 
     /// @notice The bridge that mints and burns.
     function bridge() external view returns (address);

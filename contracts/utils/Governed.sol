@@ -3,12 +3,9 @@ pragma solidity 0.8.30;
 
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {SafeTransferLib} from "solady/src/utils/SafeTransferLib.sol";
 import {IGoverned} from "../interfaces/IGoverned.sol";
-
-interface IERC721TransferFrom {
-    function transferFrom(address from, address to, uint256 id) external;
-}
 
 /// @title Governed
 /// @notice Two-step, delayed default-admin hand-over and the admin's rescue of stray tokens. See
@@ -38,7 +35,7 @@ abstract contract Governed is IGoverned, AccessControlDefaultAdminRules {
         if (to == address(0)) revert RescueToZero();
         if (_reservedNFT(collection, tokenId)) revert NFTNotRescuable(collection, tokenId);
         emit NFTRescued(collection, to, tokenId);
-        IERC721TransferFrom(collection).transferFrom(address(this), to, tokenId);
+        IERC721(collection).transferFrom(address(this), to, tokenId);
     }
 
     /// @inheritdoc IGoverned
