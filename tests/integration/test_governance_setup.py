@@ -295,6 +295,29 @@ def test_deploy_governance__a_recorded_safe_with_other_owners__refused(admin, ow
         deploy_governance(admin, owners=owners, threshold=3, deployments_dir=tmp_path)
 
 
+def test_deploy_governance__an_existing_safe__is_recorded_and_proposes(admin, owners, tmp_path, chain):
+    existing = deploy_safe(admin, owners, 3, salt_nonce=11)
+    gov = deploy_governance(admin, safe=existing.address, min_delay=MIN_DELAY, deployments_dir=tmp_path)
+    assert gov.safe.address == existing.address
+    assert gov.timelock.hasRole(PROPOSER_ROLE, existing.address)
+    rec = load_record(tmp_path, chain.chain_id)
+    assert rec is not None and rec.contracts[SAFE].address == existing.address
+
+
+def test_deploy_governance__a_safe_and_owners_at_once__refused(admin, owners, safe, tmp_path):
+    with pytest.raises(ConfigurationError, match="either an existing Safe"):
+        deploy_governance(admin, safe=safe.address, owners=owners, threshold=2, deployments_dir=tmp_path)
+
+
+def test_deploy_governance__a_recorded_timelock_of_another_safe__refused(admin, owners, tmp_path, chain):
+    deploy_governance(admin, owners=owners, threshold=THRESHOLD, deployments_dir=tmp_path)
+    other = deploy_safe(admin, owners, 1, salt_nonce=12)
+    before = load_record(tmp_path, chain.chain_id)
+    with pytest.raises(GovernanceError, match=f"does not take proposals from the Safe {other.address}"):
+        deploy_governance(admin, safe=other.address, deployments_dir=tmp_path)
+    assert load_record(tmp_path, chain.chain_id) == before  # the refused Safe is not recorded
+
+
 def test_deploy_governance__in_setup_mode__then_finish_setup(admin, owners, tmp_path):
     gov = deploy_governance(admin, owners=owners, threshold=THRESHOLD, setup=True, deployments_dir=tmp_path)
     assert int(gov.timelock.getMinDelay()) == 0 and gov.timelock.hasRole(DEFAULT_ADMIN_ROLE, admin.address)

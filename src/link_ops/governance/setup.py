@@ -332,8 +332,9 @@ def finish_setup(
 def deploy_governance(
     sender: Any,
     *,
-    owners: Sequence[Any],
-    threshold: int,
+    owners: Sequence[Any] = (),
+    threshold: int = 0,
+    safe: Any = None,
     min_delay: int = DEFAULT_MIN_DELAY,
     executors: Sequence[Any] | None = None,
     guardian: Any = None,
@@ -345,7 +346,9 @@ def deploy_governance(
 ) -> Governance:
     """Deploys (or reuses) the governance Safe and the timelock, and records them.
 
-    The Safe (``threshold`` of ``owners``) is recorded as ``GovernanceSafe``, the timelock as
+    The Safe is an existing one (`safe`, its address: what a live deployment names), or one deployed for
+    ``threshold`` of ``owners`` (:func:`~link_ops.governance.safe.deploy_safe`). It is recorded as
+    ``GovernanceSafe``, the timelock as
     ``LinkTimelock``, and the `guardian` (who holds PAUSER_ROLE on the protocol's contracts: its own Safe
     or a key) as the record's ``guardian``, in ``deployments/<chain_id>.json``; each is reused when the
     record names it and it is live. With ``setup=True`` a new timelock starts in setup mode
@@ -355,7 +358,11 @@ def deploy_governance(
     On a fork nothing is recorded (a rehearsal, as ``deploy_protocol`` does).
     """
     say = report or (lambda _line: None)
-    addresses = validate_owners(owners, threshold)
+    if safe is not None and (owners or threshold):
+        raise ConfigurationError(
+            "give either an existing Safe (safe=) or the owners and threshold of a new one"
+        )
+    addresses = validate_owners(owners, threshold) if safe is None else []
     delay = _check_delay(min_delay)
     executor_addresses = _executors(executors)
     guardian_address = _address(guardian, "the guardian") if guardian is not None else None
@@ -378,9 +385,14 @@ def deploy_governance(
             save_record(directory, updated)
         return updated
 
-    # The Safe.
-    safe = None
-    if SAFE in rec.contracts and has_code(rec.contracts[SAFE].address):
+    # The Safe (a given one is recorded once the recorded timelock, if any, is known to accept it).
+    record_given_safe = False
+    if safe is not None:
+        safe = load_safe(_address(safe, "the Safe"))
+        recorded = rec.contracts.get(SAFE)
+        record_given_safe = recorded is None or to_checksum_address(recorded.address) != safe.address
+        say(f"using the Safe at {safe.address}")
+    elif SAFE in rec.contracts and has_code(rec.contracts[SAFE].address):
         safe = load_safe(rec.contracts[SAFE].address)
         info = safe_info(safe)
         if set(info.owners) != set(addresses) or info.threshold != threshold:
@@ -395,11 +407,23 @@ def deploy_governance(
         rec = save(rec.with_contract(SAFE, _contract_record(str(safe.address), None)))
     safe_address = to_checksum_address(str(safe.address))
 
-    # The timelock.
+    # The timelock: the recorded one must take proposals from this Safe (unless still in its setup).
+    timelock = None
     if TIMELOCK in rec.contracts and has_code(rec.contracts[TIMELOCK].address):
         timelock = load_timelock(rec.contracts[TIMELOCK].address)
+        in_setup = int(timelock.getMinDelay()) == 0 and timelock.hasRole(
+            DEFAULT_ADMIN_ROLE, _address(sender, "the deployer")
+        )
+        if not in_setup and not timelock.hasRole(PROPOSER_ROLE, safe_address):
+            raise GovernanceError(
+                f"the recorded {TIMELOCK} at {timelock.address} does not take proposals from the Safe "
+                f"{safe_address}: name the Safe that proposes to it, or move the record away to deploy a new "
+                "timelock"
+            )
         say(f"reusing the recorded {TIMELOCK} at {timelock.address}")
-    else:
+    if record_given_safe:
+        rec = save(rec.with_contract(SAFE, _contract_record(safe_address, None)))
+    if timelock is None:
         if setup:
             timelock = deploy_timelock(sender, setup=True, report=say)
         else:
