@@ -52,3 +52,37 @@ class UnsupportedChainError(ConfigurationError):
 
 class StandInError(ConfigurationError):
     """A local stand-in chain is not running, or cannot start beside what this process is connected to."""
+
+
+class GovernanceError(LinkOpsError):
+    """A governance step (Safe, timelock) cannot go ahead as asked; nothing was sent."""
+
+
+class SafeError(GovernanceError):
+    """No usable Safe: none at the address, no Safe contracts on the chain, or a bad owner set."""
+
+
+class SignatureError(GovernanceError):
+    """The Safe owners' signatures do not authorise the transaction: too few, a non-owner, a bad one."""
+
+
+class OperationStateError(GovernanceError):
+    """A timelock operation is not in the state the step needs (unknown, not ready yet, done, cancelled)."""
+
+
+class OperationNotReadyError(OperationStateError):
+    """A timelock operation's delay has not passed: :attr:`eta` is when it may execute, in
+    :attr:`wait_seconds` (chain time)."""
+
+    def __init__(self, message: str, *, eta: int, wait_seconds: int) -> None:
+        super().__init__(message)
+        self.eta = eta
+        self.wait_seconds = wait_seconds
+
+
+class RoleError(GovernanceError):
+    """An account lacks the role a step needs, or one that should hold none still does."""
+
+
+class SimulationError(GovernanceError):
+    """The transaction would revert: the simulation before sending (or the dry run) says why."""

@@ -11,6 +11,7 @@ import runpy
 import shutil
 import time
 
+import click
 from _ape import ROOT, error_lines, run_ape_here
 from ape import networks
 from ape_foundry.provider import FoundryProvider
@@ -62,14 +63,17 @@ def test_a_script_makes_the_start_patient_before_it_connects(monkeypatch):
 
 
 def test_every_script_that_takes_a_network__starts_anvil_patiently():
-    """Through RpcCheckedCommand (as above), or by calling patient_anvil_start itself (gas_bench)."""
+    """Through RpcCheckedCommand (as above), or by calling patient_anvil_start itself (gas_bench); a group
+    (govern) through each of its commands."""
     impatient, without_network = [], []
     for path in sorted((ROOT / "scripts").glob("*.py")):
         cli = runpy.run_path(str(path))["cli"]
-        if not any(param.name == "network" for param in cli.params):
-            without_network.append(path.name)
-        elif not (isinstance(cli, RpcCheckedCommand) or "patient_anvil_start()" in path.read_text()):
-            impatient.append(path.name)
+        for command in cli.commands.values() if isinstance(cli, click.Group) else [cli]:
+            name = path.name if command is cli else f"{path.name} {command.name}"
+            if not any(param.name == "network" for param in command.params):
+                without_network.append(name)
+            elif not (isinstance(command, RpcCheckedCommand) or "patient_anvil_start()" in path.read_text()):
+                impatient.append(name)
     assert impatient == []
     assert without_network == ["relayer.py"]  # it reaches its chains by their RPC variables, starts none
 

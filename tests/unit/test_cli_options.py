@@ -15,8 +15,8 @@ from ape.cli.choices import NetworkChoice
 from link_ops.cli.options import ACCOUNT_HELP, NETWORK_HELP, AccountChoice, command_line
 
 SCRIPTS = sorted(p.stem for p in (ROOT / "scripts").glob("*.py"))
-SIGNING = {"deploy", "deploy_bridge", "onboard_partner", "bridge", "relayer"}
-ONE_CHAIN = {"deploy", "deploy_bridge", "onboard_partner", "bridge", "demo", "gas_bench"}
+SIGNING = {"deploy", "deploy_bridge", "onboard_partner", "bridge", "relayer", "govern"}
+ONE_CHAIN = {"deploy", "deploy_bridge", "onboard_partner", "bridge", "demo", "gas_bench", "govern"}
 
 
 def load(name: str) -> ModuleType:
@@ -27,13 +27,26 @@ def load(name: str) -> ModuleType:
     return module
 
 
-def options(name: str) -> dict[str, click.Option]:
+def commands(name: str) -> list[click.Command]:
+    """The script's command, or each command of its group (`ape run govern propose|pending|…`)."""
     command = load(name).cli
-    return {opt: p for p in command.params if isinstance(p, click.Option) for opt in p.opts}
+    return list(command.commands.values()) if isinstance(command, click.Group) else [command]
+
+
+def options(name: str) -> dict[str, click.Option]:
+    """Every option of the script (of each of its commands, for a group: they share their option names)."""
+    return {
+        opt: p
+        for command in commands(name)
+        for p in command.params
+        if isinstance(p, click.Option)
+        for opt in p.opts
+    }
 
 
 def test_the_scripts_are_the_expected_menu():
-    assert SCRIPTS == ["bridge", "demo", "deploy", "deploy_bridge", "gas_bench", "onboard_partner", "relayer"]
+    menu = ["bridge", "demo", "deploy", "deploy_bridge", "gas_bench", "govern", "onboard_partner", "relayer"]
+    assert menu == SCRIPTS
 
 
 @pytest.mark.parametrize("name", SCRIPTS)

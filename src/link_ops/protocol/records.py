@@ -36,6 +36,9 @@ class DeploymentRecord(BaseModel):
     contracts: dict[str, ContractRecord] = Field(default_factory=dict)
     admin: str | None = Field(default=None, description="who holds every admin role once wiring finished")
     complete: bool = False
+    guardian: str | None = Field(
+        default=None, description="who may pause at once (PAUSER_ROLE); unpausing goes through the timelock"
+    )
     updated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     def with_contract(self, name: str, contract: ContractRecord) -> DeploymentRecord:
