@@ -16,6 +16,7 @@ from typing import Any
 from ape import chain, project
 from ape.contracts import ContractInstance
 from eth_utils.address import is_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 from link_ops import contracts
 from link_ops.exceptions import (
@@ -23,10 +24,15 @@ from link_ops.exceptions import (
     DeploymentRecordError,
     MissingAccountError,
     RecordedContractMissingError,
+    RoleError,
     WrongChainError,
 )
+from link_ops.governance.roles import check_no_eoa_roles
+from link_ops.governance.setup import deploy_governance, finish_setup, run_through_timelock
+from link_ops.governance.timelock import Governance
 from link_ops.model import layout
 from link_ops.model.chains import CHAINS, ChainInfo, chain_by_id, chain_name, is_local_chain
+from link_ops.model.governance import Call
 from link_ops.protocol.records import (
     ContractRecord,
     DeploymentRecord,
@@ -78,6 +84,24 @@ class SentTransaction:
         return self.gas_used * self.gas_price
 
 
+@dataclass(frozen=True)
+class GovernanceSettings:
+    """Who governs a deployment (SECURITY.md): the contracts' admin is a timelock whose proposer is `safe`.
+
+    `safe` proposes and cancels through the timelock, and holds the operational roles (minting and
+    (de)activating cubes, onboarding partners) unless `operator` names another account; `guardian` (its
+    own Safe or a key) pauses at once and may cancel a scheduled operation, but never unpauses; every
+    admin call waits `min_delay` seconds. `finish` ends the timelock's setup phase at the end of the
+    deployment: leave it False while more of the chain (its bridge side) is still to be wired through it.
+    """
+
+    safe: str
+    guardian: str
+    min_delay: int = 2 * 86_400
+    operator: str | None = None
+    finish: bool = True
+
+
 @dataclass
 class Protocol:
     """A live deployment of the core protocol on one chain."""
@@ -93,6 +117,8 @@ class Protocol:
     transactions: list[SentTransaction] = field(default_factory=list)
     #: A rehearsal: the record was read but not written (always so on a fork).
     dry_run: bool = False
+    #: The timelock and Safe holding the admin roles, for a governed deployment.
+    governance: Governance | None = None
 
     @property
     def gas_used(self) -> int:
@@ -133,6 +159,7 @@ def deploy_protocol(
     sender: Any,
     *,
     admin: Any = None,
+    governance: GovernanceSettings | None = None,
     lbc_cap: int | None = None,
     tier_rates: Sequence[int] | None = None,
     record: bool = True,
@@ -149,6 +176,9 @@ def deploy_protocol(
             it differs, the sender deploys and wires, then grants the admin every other role, renounces its
             own, and begins the two-step default-admin transfer, which the admin completes with
             :func:`accept_admin` once the contracts' delay (2 days) has passed.
+        governance: a governed deployment instead (:class:`GovernanceSettings`): the Safe's timelock is
+            every contract's admin from its constructor on, the deployer wires through the timelock's
+            setup phase and, at the end, keeps no role on anything (checked).
         lbc_cap: LBC's hard cap in wei (default :data:`DEFAULT_LBC_CAP`); a recorded token must have it.
         tier_rates: wei per second per tier; applied to a new deployment (defaults then) or when given.
         record: read and write ``deployments/<chain_id>.json``; False deploys afresh and writes nothing.
@@ -171,6 +201,10 @@ def deploy_protocol(
     if lbc_cap is not None and int(lbc_cap) <= 0:
         raise ConfigurationError(f"lbc_cap must be a positive amount of wei, got {lbc_cap}")
     rates = validate_tier_rates(tier_rates)
+    if governance is not None and admin is not None:
+        raise ConfigurationError(
+            "give admin= (an account to hand the roles to) or governance= (a Safe and its timelock), not both"
+        )
     admin_address = _address_of(admin) if admin is not None else to_checksum_address(sender.address)
 
     chain_id = chain.chain_id
@@ -183,6 +217,19 @@ def deploy_protocol(
     directory = deployments_dir or deployments_directory(Path(project.path))
     genesis = _genesis_hash()
     rehearsal = dry_run or _on_fork()
+    gov = None
+    if governance is not None:
+        gov = deploy_governance(
+            sender,
+            safe=_address_of(governance.safe, "the governance Safe"),
+            min_delay=governance.min_delay,
+            guardian=_address_of(governance.guardian, "the guardian"),
+            setup=True,
+            record=record and not rehearsal,
+            deployments_dir=directory,
+            report=say,
+        )
+        admin_address = gov.address
     rec = load_record(directory, chain_id) if record else None
     if rec is not None and rec.genesis_hash != genesis:
         if not is_local_chain(chain_id):
@@ -231,17 +278,35 @@ def deploy_protocol(
                 )
         return instance
 
-    # 1-3. The token, the cube collection, and the partner factory (see link_ops.partners).
-    lbc = ensure(LBC, sender.address, DEFAULT_LBC_CAP if lbc_cap is None else int(lbc_cap))
+    # 1-3. The token, the cube collection, and the partner factory (see link_ops.partners). Governed, the
+    # timelock is their admin from the constructor on.
+    owner = gov.address if gov is not None else str(sender.address)
+    lbc = ensure(LBC, owner, DEFAULT_LBC_CAP if lbc_cap is None else int(lbc_cap))
     if lbc_cap is not None and int(lbc.cap()) != int(lbc_cap):
         raise ConfigurationError(
             f"the recorded {LBC} at {lbc.address} has cap {lbc.cap()}, not {lbc_cap}: "
             "drop lbc_cap to reuse it, or deploy with a new record"
         )
-    cubes = ensure(CUBES, sender.address, lbc.address, points_to=("lbcToken", LBC, str(lbc.address)))
-    factory = ensure(FACTORY, sender.address, cubes.address, points_to=("cubes", CUBES, str(cubes.address)))
+    cubes = ensure(CUBES, owner, lbc.address, points_to=("lbcToken", LBC, str(lbc.address)))
+    factory = ensure(FACTORY, owner, cubes.address, points_to=("cubes", CUBES, str(cubes.address)))
 
     # 4. Wiring, each step only if not yet done (so a re-run after a failure finishes the job).
+    if gov is not None and governance is not None:
+        _wire_governed(gov, governance, sender, lbc, cubes, factory, rates, rec.complete, tier_rates, track)
+        if not rec.complete or rec.admin != gov.address:
+            rec = save(rec.model_copy(update={"complete": True, "admin": gov.address}))
+        return Protocol(
+            lbc=lbc,
+            cubes=cubes,
+            partner_factory=factory,
+            chain_id=chain_id,
+            admin=gov.address,
+            record_file=record_path(directory, chain_id) if record and not rehearsal else None,
+            reused=was_complete and set(rec.contracts) == recorded_before and not sent,
+            transactions=sent,
+            dry_run=rehearsal,
+            governance=gov,
+        )
     minter = lbc.MINTER_ROLE()
     if not lbc.hasRole(minter, cubes.address):
         _require_role(lbc, lbc.DEFAULT_ADMIN_ROLE(), sender, "grant LBC's MINTER_ROLE to the cube contract")
@@ -273,6 +338,75 @@ def deploy_protocol(
     )
 
 
+def _wire_governed(
+    gov: Governance,
+    settings: GovernanceSettings,
+    sender: Any,
+    lbc: ContractInstance,
+    cubes: ContractInstance,
+    factory: ContractInstance,
+    rates: tuple[int, ...],
+    complete: bool,
+    tier_rates: Sequence[int] | None,
+    track: Callable[[str, Any], None],
+) -> None:
+    """A governed deployment's wiring, through the timelock's setup phase, then the end of that phase."""
+    guardian = _address_of(settings.guardian, "the guardian")
+    operator = _address_of(settings.operator or settings.safe, "the operator")
+    timelock = gov.timelock
+    calls: list[tuple[str, Call]] = []
+
+    def grant(contract: ContractInstance, name: str, role_name: str, account: str) -> None:
+        role = getattr(contract, role_name)()
+        if not contract.hasRole(role, account):
+            data = bytes(contract.grantRole.encode_input(role, account))
+            calls.append((f"{name}: granted {role_name} to {account}", Call(str(contract.address), data)))
+
+    grant(lbc, LBC, "MINTER_ROLE", str(cubes.address))
+    if not complete or tier_rates is not None:
+        for tier, rate in enumerate(rates):
+            if int(cubes.tierRate(tier)) != rate:
+                data = bytes(cubes.setTierRate.encode_input(tier, rate))
+                calls.append((f"tier {tier} rate set to {rate} wei/s", Call(str(cubes.address), data)))
+    grant(cubes, CUBES, "MINTER_ROLE", operator)
+    grant(cubes, CUBES, "OPERATOR_ROLE", operator)
+    grant(cubes, CUBES, "PAUSER_ROLE", guardian)
+    grant(factory, FACTORY, "ONBOARDER_ROLE", operator)
+    if calls:
+        # The same calls with the same salt are the same operation: a run interrupted between scheduling
+        # and executing finds it and executes it, and no stale operation is left behind for later.
+        receipt = run_through_timelock(timelock, sender, [c for _, c in calls], salt=_salt(calls))
+        if receipt is not None:
+            track("timelock: " + "; ".join(step for step, _ in calls), receipt)
+    canceller = timelock.CANCELLER_ROLE()
+    if not timelock.hasRole(canceller, guardian):
+        _require_role(timelock, timelock.DEFAULT_ADMIN_ROLE(), sender, "make the guardian a canceller")
+        track(
+            f"timelock: granted CANCELLER_ROLE to the guardian {guardian}",
+            timelock.grantRole(canceller, guardian, sender=sender),
+        )
+    if settings.finish:
+        finish_setup(
+            timelock,
+            sender,
+            safe=_address_of(settings.safe, "the governance Safe"),
+            min_delay=settings.min_delay,
+            allow=[guardian],
+            from_block=gov.from_block,
+        )
+        keys = check_no_eoa_roles(lbc, cubes, factory, timelock, from_block=gov.from_block, allow=[guardian])
+        if keys:
+            raise RoleError(
+                "after the hand-over, keys still hold roles: "
+                + "; ".join(str(k) for k in keys)
+                + ". Revoke them through the Safe (`ape run govern propose ... revokeRole ...`)"
+            )
+
+
+def _salt(calls: Sequence[tuple[str, Call]]) -> bytes:
+    return keccak(b"link-ops deploy_protocol" + b"".join(c.target.encode() + c.data for _, c in calls))
+
+
 def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = None) -> Protocol:
     """The protocol recorded for the connected chain; raises when there is no complete, live record."""
     chain_id = chain.chain_id if chain_id is None else chain_id
@@ -294,10 +428,10 @@ def load_protocol(chain_id: int | None = None, deployments_dir: Path | None = No
     return Protocol(lbc, cubes, factory, chain_id, rec.admin, record_path(directory, chain_id), reused=True)
 
 
-def _address_of(who: Any) -> str:
+def _address_of(who: Any, what: str = "admin") -> str:
     raw = getattr(who, "address", who)
     if not isinstance(raw, str) or not is_address(raw):
-        raise ConfigurationError(f"admin must be an account or a 0x address, got {who!r}")
+        raise ConfigurationError(f"{what} must be an account or a 0x address, got {who!r}")
     return to_checksum_address(raw)
 
 
