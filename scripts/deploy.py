@@ -32,6 +32,7 @@ from link_ops.exceptions import ConfigurationError
 from link_ops.model.chains import chain_by_id, chain_name, is_local_chain
 from link_ops.protocol.deploy import (
     DEFAULT_TIER_RATES,
+    GovernanceSettings,
     check_core_chain,
     deploy_protocol,
     validate_tier_rates,
@@ -40,14 +41,21 @@ from link_ops.protocol.deploy import (
 # The inputs are checked as options, before ape connects (or starts a node): a mistake costs nothing.
 
 
-def _admin(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
     if not is_address(value):
+        what = {"admin": "the admin", "governance": "the governance Safe", "guardian": "the guardian"}
         raise click.BadParameter(
-            f"{value!r} is not an address: give the 0x address of the admin (e.g. a Safe)"
+            f"{value!r} is not an address: give the 0x address of {what.get(param.name or '', 'an account')}"
         )
     return to_checksum_address(value)
+
+
+def _delay(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    if value < 60:
+        raise click.BadParameter(f"the timelock's delay is in seconds and at least 60, got {value}")
+    return value
 
 
 def _cap(_ctx: click.Context, _param: click.Parameter, value: int | None) -> int | None:
@@ -73,8 +81,23 @@ def _rates(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
 @click.option(
     "--admin",
     default=None,
-    callback=_admin,
-    help="the address that receives every admin role, e.g. a Safe (default: the account)",
+    callback=_address,
+    help="hand every role to this address (the default admin role in two steps; default: the account)",
+)
+@click.option(
+    "--governance",
+    default=None,
+    callback=_address,
+    help="govern through this Safe: its timelock becomes every contract's admin (see SECURITY.md)",
+)
+@click.option("--guardian", default=None, callback=_address, help="with --governance: who may pause at once")
+@click.option(
+    "--delay",
+    type=int,
+    default=2 * 86_400,
+    show_default=True,
+    callback=_delay,
+    help="with --governance: the timelock's delay in seconds",
 )
 @click.option(
     "--cap", "cap_lbc", type=int, default=None, callback=_cap, help="LBC hard cap in whole LBC (default 1e9)"
@@ -96,6 +119,9 @@ def _rates(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
 def cli(
     account,
     admin: str | None,
+    governance: str | None,
+    guardian: str | None,
+    delay: int,
     cap_lbc: int | None,
     rates: tuple[int, ...] | None,
     no_record: bool,
@@ -109,6 +135,12 @@ def cli(
     """
     console = make_console()
     ctx = click.get_current_context()
+    if governance is not None and admin is not None:
+        raise click.UsageError("give --admin or --governance, not both")
+    if (governance is None) != (guardian is None):
+        raise click.UsageError(
+            "--governance and --guardian go together: the Safe governs, the guardian pauses"
+        )
     network = chain.provider.network
     on_fork = bool(getattr(network, "is_fork", False))
     live = not on_fork and not is_local_chain(chain.chain_id)
@@ -123,6 +155,9 @@ def cli(
         protocol = deploy_protocol(
             account,
             admin=admin,
+            governance=None
+            if governance is None or guardian is None
+            else GovernanceSettings(safe=governance, guardian=guardian, min_delay=delay),
             lbc_cap=None if cap_lbc is None else cap_lbc * 10**18,
             tier_rates=rates,
             record=not no_record,
@@ -135,7 +170,7 @@ def cli(
     table.add_row("LBCToken", str(protocol.lbc.address))
     table.add_row("OptimizedCubeManagement", str(protocol.cubes.address))
     table.add_row("PartnerFactory", str(protocol.partner_factory.address))
-    table.add_row("admin", protocol.admin)
+    table.add_row("admin", f"{protocol.admin} (timelock)" if protocol.governance else protocol.admin)
     table.add_row("record", str(protocol.record_file or "not written"))
     console.print(table)
     if not protocol.dry_run:

@@ -31,6 +31,23 @@ def run_script(*args: str, unset: tuple[str, ...] = ()) -> subprocess.CompletedP
         ),
         (["--rates", "11e12"], "Error: Invalid value for '--rates': integers in wei/s, like 11000000000000"),
         (["--admin", "0x12"], "Error: Invalid value for '--admin': '0x12' is not an address: give the 0x"),
+        (
+            ["--governance", "0x12", "--guardian", "0x" + "11" * 20],
+            "Error: Invalid value for '--governance': '0x12' is not an address: give the 0x address of the "
+            "governance Safe",
+        ),
+        (
+            ["--governance", "0x" + "11" * 20],
+            "Error: --governance and --guardian go together: the Safe governs, the guardian pauses",
+        ),
+        (
+            ["--admin", "0x" + "22" * 20, "--governance", "0x" + "11" * 20, "--guardian", "0x" + "33" * 20],
+            "Error: give --admin or --governance, not both",
+        ),
+        (
+            ["--delay", "5"],
+            "Error: Invalid value for '--delay': the timelock's delay is in seconds and at least 60",
+        ),
     ],
 )
 def test_deploy_script__bad_input__one_error_line_before_connecting(args, message, chain):
