@@ -29,10 +29,10 @@ from link_ops.cli.options import (
     require_confirm,
 )
 from link_ops.exceptions import ConfigurationError
+from link_ops.governance import GovernanceSettings
 from link_ops.model.chains import chain_by_id, chain_name, is_local_chain
 from link_ops.protocol.deploy import (
     DEFAULT_TIER_RATES,
-    GovernanceSettings,
     check_core_chain,
     deploy_protocol,
     validate_tier_rates,

@@ -58,3 +58,13 @@ def build_governed_world(deployer: Any, owners: list[Any], *, min_delay: int = M
     }
     governance = Governance(timelock, safe, from_block=0, names=names)
     return GovernedWorld(list(owners), safe, timelock, lbc, cubes, governance)
+
+
+def place_safe_contracts(provider: Any) -> None:
+    """Puts Safe 1.4.1's singleton and proxy factory at their canonical addresses on a local stand-in of a
+    public chain (anvil_setCode), where link_ops finds them as on the real chain."""
+    from link_ops.contracts import safe as safe_contracts
+
+    for name in (safe_contracts.SINGLETON, safe_contracts.PROXY_FACTORY):
+        runtime = safe_contracts.contract_type(name).get_runtime_bytecode()
+        provider.make_request("anvil_setCode", [safe_contracts.CANONICAL[name], "0x" + bytes(runtime).hex()])

@@ -12,6 +12,7 @@ from _errors import reverts
 
 from link_ops.exceptions import ConfigurationError, OperationNotReadyError, SimulationError
 from link_ops.governance import (
+    GovernanceSettings,
     build_call,
     build_safe_tx,
     collect_signatures,
@@ -22,7 +23,7 @@ from link_ops.governance import (
     role_holders,
     simulate_call,
 )
-from link_ops.protocol.deploy import GovernanceSettings, deploy_protocol
+from link_ops.protocol.deploy import deploy_protocol
 
 DELAY = 3_600
 NEW_RATE = 29 * 10**12

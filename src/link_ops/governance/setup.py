@@ -73,6 +73,24 @@ _SETUP_ROLES = (
 )
 
 
+@dataclass(frozen=True)
+class GovernanceSettings:
+    """Who governs a deployment (SECURITY.md): the contracts' admin is a timelock whose proposer is `safe`.
+
+    `safe` proposes and cancels through the timelock, and holds the operational roles (minting and
+    (de)activating cubes, onboarding partners) unless `operator` names another account; `guardian` (its
+    own Safe or a key) pauses at once and may cancel a scheduled operation, but never unpauses; every
+    admin call waits `min_delay` seconds. `finish` ends the timelock's setup phase at the end of the
+    deployment: leave it False while more of the chain (its bridge side) is still to be wired through it.
+    """
+
+    safe: str
+    guardian: str
+    min_delay: int = DEFAULT_MIN_DELAY
+    operator: str | None = None
+    finish: bool = True
+
+
 def _address(who: Any, what: str) -> str:
     raw = getattr(who, "address", who)
     if not isinstance(raw, str) or not is_address(raw):
@@ -454,3 +472,39 @@ def _contract_record(address: str, tx_hash: Any) -> ContractRecord:
 def _genesis() -> str:
     block_hash = chain.blocks[0].hash
     return block_hash.hex() if isinstance(block_hash, bytes) else str(block_hash)
+
+
+class AdminCalls:
+    """The admin calls of a deployment, made by whoever is the contracts' admin.
+
+    Ungoverned (`timelock` None) the deployer is the admin and each call is sent at once. Governed, the
+    timelock is the admin: calls are collected and :meth:`flush` runs them through the timelock's setup
+    phase in one batch (:func:`run_through_timelock`), under a salt derived from `label` and the calls, so
+    a run interrupted between scheduling and executing finds and finishes its own operation.
+    """
+
+    def __init__(self, sender: Any, timelock: ContractInstance | None = None, *, label: str = "") -> None:
+        self.sender = sender
+        self.timelock = timelock
+        self.label = label
+        self.pending: list[Call] = []
+        self.steps: list[str] = []
+
+    def call(self, contract: ContractInstance, function: str, *args: Any, what: str) -> None:
+        """`contract.function(*args)` as the admin; `what` says it in words for the report."""
+        handler = getattr(contract, function)
+        if self.timelock is None:
+            handler(*args, sender=self.sender)
+        else:
+            self.pending.append(Call(str(contract.address), bytes(handler.encode_input(*args))))
+        self.steps.append(what)
+
+    def flush(self, report: Reporter | None = None) -> Any:
+        """Runs the collected calls through the timelock (nothing to do ungoverned); returns the receipt."""
+        if self.timelock is None or not self.pending:
+            return None
+        calls, self.pending = self.pending, []
+        salt = keccak(
+            self.label.encode() + b"".join(to_checksum_address(c.target).encode() + c.data for c in calls)
+        )
+        return run_through_timelock(self.timelock, self.sender, calls, salt=salt, report=report)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ape import chain, project
 from ape.contracts import ContractInstance
@@ -27,12 +27,8 @@ from link_ops.exceptions import (
     RoleError,
     WrongChainError,
 )
-from link_ops.governance.roles import check_no_eoa_roles
-from link_ops.governance.setup import deploy_governance, finish_setup, run_through_timelock
-from link_ops.governance.timelock import Governance
 from link_ops.model import layout
 from link_ops.model.chains import CHAINS, ChainInfo, chain_by_id, chain_name, is_local_chain
-from link_ops.model.governance import Call
 from link_ops.protocol.records import (
     ContractRecord,
     DeploymentRecord,
@@ -41,6 +37,10 @@ from link_ops.protocol.records import (
     record_path,
     save_record,
 )
+
+if TYPE_CHECKING:  # link_ops.governance reads records from this package: imported where used
+    from link_ops.governance.setup import GovernanceSettings
+    from link_ops.governance.timelock import Governance
 
 #: Default hard cap of LBC: one billion LBC.
 DEFAULT_LBC_CAP = 1_000_000_000 * 10**18
@@ -82,24 +82,6 @@ class SentTransaction:
     def fee(self) -> int:
         """What the sender paid, in wei of the chain's native token."""
         return self.gas_used * self.gas_price
-
-
-@dataclass(frozen=True)
-class GovernanceSettings:
-    """Who governs a deployment (SECURITY.md): the contracts' admin is a timelock whose proposer is `safe`.
-
-    `safe` proposes and cancels through the timelock, and holds the operational roles (minting and
-    (de)activating cubes, onboarding partners) unless `operator` names another account; `guardian` (its
-    own Safe or a key) pauses at once and may cancel a scheduled operation, but never unpauses; every
-    admin call waits `min_delay` seconds. `finish` ends the timelock's setup phase at the end of the
-    deployment: leave it False while more of the chain (its bridge side) is still to be wired through it.
-    """
-
-    safe: str
-    guardian: str
-    min_delay: int = 2 * 86_400
-    operator: str | None = None
-    finish: bool = True
 
 
 @dataclass
@@ -219,6 +201,8 @@ def deploy_protocol(
     rehearsal = dry_run or _on_fork()
     gov = None
     if governance is not None:
+        from link_ops.governance.setup import deploy_governance
+
         gov = deploy_governance(
             sender,
             safe=_address_of(governance.safe, "the governance Safe"),
@@ -351,6 +335,10 @@ def _wire_governed(
     track: Callable[[str, Any], None],
 ) -> None:
     """A governed deployment's wiring, through the timelock's setup phase, then the end of that phase."""
+    from link_ops.governance.roles import check_no_eoa_roles
+    from link_ops.governance.setup import finish_setup, run_through_timelock
+    from link_ops.model.governance import Call
+
     guardian = _address_of(settings.guardian, "the guardian")
     operator = _address_of(settings.operator or settings.safe, "the operator")
     timelock = gov.timelock
@@ -403,7 +391,7 @@ def _wire_governed(
             )
 
 
-def _salt(calls: Sequence[tuple[str, Call]]) -> bytes:
+def _salt(calls: Sequence[tuple[str, Any]]) -> bytes:
     return keccak(b"link-ops deploy_protocol" + b"".join(c.target.encode() + c.data for _, c in calls))
 
 
