@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from _errors import reverts
 
-from link_ops.exceptions import ConfigurationError, OperationNotReadyError, SimulationError
+from link_ops.exceptions import ConfigurationError, GovernanceError, OperationNotReadyError, SimulationError
 from link_ops.governance import (
     GovernanceSettings,
     build_call,
@@ -129,3 +129,30 @@ def test_governance_and_admin_together__refused_before_anything_is_sent(admin, a
     with pytest.raises(ConfigurationError, match="not both"):
         deploy_protocol(admin, admin=alice, governance=GovernanceSettings(alice.address, alice.address))
     assert chain.blocks.height == height
+
+
+def test_a_governed_deployment_run_again__reuses_everything_and_sends_nothing(
+    admin, owners, accounts, tmp_path
+):
+    safe = deploy_safe(admin, owners, 2, salt_nonce=7)
+    guardian = deploy_safe(admin, [accounts[9]], 1, salt_nonce=8)
+    settings = GovernanceSettings(str(safe.address), str(guardian.address), DELAY)
+    first = deploy_protocol(admin, governance=settings, deployments_dir=tmp_path)
+    again = deploy_protocol(admin, governance=settings, deployments_dir=tmp_path)
+    assert (again.lbc.address, again.cubes.address, again.admin) == (
+        first.lbc.address,
+        first.cubes.address,
+        first.admin,
+    )
+    assert again.transactions == [] and again.reused
+
+
+def test_a_governed_deployment_asked_to_change_rates_after_the_hand_over__says_to_propose_it(
+    admin, owners, accounts, tmp_path
+):
+    safe = deploy_safe(admin, owners, 2, salt_nonce=9)
+    guardian = deploy_safe(admin, [accounts[9]], 1, salt_nonce=10)
+    settings = GovernanceSettings(str(safe.address), str(guardian.address), DELAY)
+    deploy_protocol(admin, governance=settings, deployments_dir=tmp_path)
+    with pytest.raises(GovernanceError, match=r"its setup phase is over, so calls go through the Safe now"):
+        deploy_protocol(admin, governance=settings, deployments_dir=tmp_path, tier_rates=(0, 0, 0, 10**12))
