@@ -52,7 +52,7 @@ def _transfer_id(_ctx: click.Context, param: click.Parameter, value: str | None)
 def cli(
     account, retry_id: str | None, refund_id: str | None, from_block: int | None, no_confirmations: bool
 ) -> None:
-    """List, retry or refund the transfers held by this chain's bridge."""
+    """List, retry or refund held bridge transfers."""
     if retry_id and refund_id:
         raise click.UsageError("give --retry or --refund, not both")
     console = make_console()

@@ -15,8 +15,8 @@ from ape.cli.choices import NetworkChoice
 from link_ops.cli.options import ACCOUNT_HELP, NETWORK_HELP, AccountChoice, command_line
 
 SCRIPTS = sorted(p.stem for p in (ROOT / "scripts").glob("*.py"))
-SIGNING = {"deploy", "deploy_bridge", "onboard_partner", "bridge", "relayer", "govern"}
-ONE_CHAIN = {"deploy", "deploy_bridge", "onboard_partner", "bridge", "demo", "gas_bench", "govern"}
+SIGNING = {"deploy", "deploy_bridge", "onboard_partner", "bridge", "relayer", "govern", "held"}
+ONE_CHAIN = {"deploy", "deploy_bridge", "onboard_partner", "bridge", "demo", "gas_bench", "govern", "held"}
 
 
 def load(name: str) -> ModuleType:
@@ -45,7 +45,17 @@ def options(name: str) -> dict[str, click.Option]:
 
 
 def test_the_scripts_are_the_expected_menu():
-    menu = ["bridge", "demo", "deploy", "deploy_bridge", "gas_bench", "govern", "onboard_partner", "relayer"]
+    menu = [
+        "bridge",
+        "demo",
+        "deploy",
+        "deploy_bridge",
+        "gas_bench",
+        "govern",
+        "held",
+        "onboard_partner",
+        "relayer",
+    ]
     assert menu == SCRIPTS
 
 

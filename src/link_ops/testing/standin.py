@@ -220,6 +220,32 @@ def deploy_with_script(
         )
 
 
+#: ``acceptDefaultAdminTransfer()``: the second step of AccessControlDefaultAdminRules' hand-over.
+_ACCEPT_DEFAULT_ADMIN = "0xcefc1429"
+
+
+def accept_admin_on_stand_in(url: str, deployments_dir: Path, admin: str, chain_id: int) -> None:
+    """Completes the stand-in's two-step hand-over: its clock moves past the contracts' admin delay and
+    `admin` (impersonated: nobody holds its key) accepts the default admin role of each recorded contract,
+    as the multisig would on Polygon."""
+    from link_ops.protocol.records import load_record
+
+    record = load_record(deployments_dir, chain_id)
+    if record is None:
+        raise UpstreamError(f"`ape run deploy` left no record of chain {chain_id} in {deployments_dir}")
+    _rpc(url, "evm_increaseTime", [2 * 86_400 + 1])
+    _rpc(url, "evm_mine", [])
+    _rpc(url, "anvil_impersonateAccount", [admin])
+    _rpc(url, "anvil_setBalance", [admin, hex(10**20)])
+    for name in ("LBCToken", "OptimizedCubeManagement", "PartnerFactory"):
+        tx = {"from": admin, "to": record.contracts[name].address, "data": _ACCEPT_DEFAULT_ADMIN}
+        tx_hash = _rpc(url, "eth_sendTransaction", [tx])
+        receipt = _rpc(url, "eth_getTransactionReceipt", [tx_hash])
+        if receipt is None or int(receipt["status"], 16) != 1:
+            raise UpstreamError(f"{admin} could not accept the default admin role of {name} on the stand-in")
+    _rpc(url, "anvil_stopImpersonatingAccount", [admin])
+
+
 def open_fork_session(
     target: ForkTarget,
     *,
@@ -256,6 +282,7 @@ def open_fork_session(
             deploy_with_script(
                 target, stand_in.url, session.deployments_dir, project_path=project_path, admin=STAND_IN_ADMIN
             )
+            accept_admin_on_stand_in(stand_in.url, session.deployments_dir, STAND_IN_ADMIN, target.chain_id)
             session._set_env(DEPLOYMENTS_DIR_ENV, str(session.deployments_dir))
         session.frozen_at_block = stand_in.freeze()
         session._set_env(target.env_var, stand_in.url)
