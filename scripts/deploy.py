@@ -100,6 +100,11 @@ def _rates(_ctx: click.Context, _param: click.Parameter, value: str | None) -> t
     help="with --governance: the timelock's delay in seconds",
 )
 @click.option(
+    "--keep-setup",
+    is_flag=True,
+    help="with --governance: leave the timelock's setup open for the bridge (`ape run govern finish-setup`)",
+)
+@click.option(
     "--cap", "cap_lbc", type=int, default=None, callback=_cap, help="LBC hard cap in whole LBC (default 1e9)"
 )
 @click.option(
@@ -122,6 +127,7 @@ def cli(
     governance: str | None,
     guardian: str | None,
     delay: int,
+    keep_setup: bool,
     cap_lbc: int | None,
     rates: tuple[int, ...] | None,
     no_record: bool,
@@ -157,7 +163,9 @@ def cli(
             admin=admin,
             governance=None
             if governance is None or guardian is None
-            else GovernanceSettings(safe=governance, guardian=guardian, min_delay=delay),
+            else GovernanceSettings(
+                safe=governance, guardian=guardian, min_delay=delay, finish=not keep_setup
+            ),
             lbc_cap=None if cap_lbc is None else cap_lbc * 10**18,
             tier_rates=rates,
             record=not no_record,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 from ape import chain, project
+from eth_utils.address import is_address, to_checksum_address
 from rich.table import Table
 
 from link_ops.bridge.connections import without_confirmations
@@ -32,11 +33,20 @@ from link_ops.cli.options import (
     real_run_command,
     require_confirm,
 )
+from link_ops.governance import GovernanceSettings
 from link_ops.model.chains import chain_by_id, chain_by_key, is_local_chain
 from link_ops.protocol.deploy import load_protocol
 from link_ops.protocol.records import deployments_directory
 
 LBC = 10**18
+
+
+def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not is_address(value):
+        raise click.BadParameter(f"{value!r} is not an address: give the 0x address of the {param.name}")
+    return to_checksum_address(value)
 
 
 def _keys(text: str | None) -> list[str] | None:
@@ -56,7 +66,21 @@ def _keys(text: str | None) -> list[str] | None:
     type=int,
     default=DEFAULT_DAILY_LIMIT // LBC,
     show_default=True,
-    help="the LBC bridge's daily send and receive limits, in whole LBC",
+    help="each route's LBC send and receive limits (refilling per day), in whole LBC",
+)
+@click.option(
+    "--governance",
+    default=None,
+    callback=_address,
+    help="govern through this Safe's timelock (its setup stays open: `ape run govern finish-setup`)",
+)
+@click.option("--guardian", default=None, callback=_address, help="with --governance: who may pause at once")
+@click.option(
+    "--delay",
+    type=click.IntRange(min=60),
+    default=2 * 86_400,
+    show_default=True,
+    help="with --governance: the timelock's delay in seconds, once its setup is finished",
 )
 @click.option(
     "--remote-cap",
@@ -76,6 +100,9 @@ def cli(
     threshold: int | None,
     peers: str | None,
     daily_limit: int,
+    governance: str | None,
+    guardian: str | None,
+    delay: int,
     remote_cap: int,
     confirm: bool,
     no_confirmations: bool,
@@ -87,6 +114,10 @@ def cli(
     """
     console = make_console()
     ctx = click.get_current_context()
+    if (governance is None) != (guardian is None):
+        raise click.UsageError(
+            "--governance and --guardian go together: the Safe governs, the guardian pauses"
+        )
     network = chain.provider.network
     on_fork = bool(getattr(network, "is_fork", False))
     live = not on_fork and not is_local_chain(chain.chain_id)
@@ -112,6 +143,9 @@ def cli(
             lbc=protocol.lbc if protocol else None,
             cubes=protocol.cubes if protocol else None,
             remote_cap=remote_cap * LBC,
+            governance=None
+            if governance is None or guardian is None
+            else GovernanceSettings(safe=governance, guardian=guardian, min_delay=delay, finish=False),
             send_limit=daily_limit * LBC,
             receive_limit=daily_limit * LBC,
             dry_run=on_fork,

@@ -40,6 +40,7 @@ from link_ops.governance import (
     build_call,
     cancel,
     execute,
+    finish_chain_setup,
     load_governance,
     operations,
     propose,
@@ -154,7 +155,7 @@ def dry_run_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group()
 def cli() -> None:
-    """Govern: propose, pending, execute, cancel.
+    """Govern: propose, pending, execute, cancel, finish-setup.
 
     The Safe proposes, the timelock waits, anyone executes; each sending command takes --dry-run.
     """
@@ -387,3 +388,38 @@ def cancel_cmd(
     with user_errors():
         result = cancel(governance, operation_id, list(signers), sender=sender, dry_run=dry_run)
     _show(result)
+
+
+@cli.command("finish-setup", cls=RpcCheckedCommand)
+@network_option()
+@account_option()
+@click.option(
+    "--delay",
+    type=click.IntRange(min=60),
+    required=True,
+    help="the timelock's delay from now on, in seconds (e.g. 172800: two days)",
+)
+@confirm_option()
+def finish_setup_cmd(account: Any, delay: int, confirm: bool) -> None:
+    """End the timelock's setup phase on this chain.
+
+    Once every contract of the chain is deployed and wired through it (`deploy --governance --keep-setup`,
+    `deploy_bridge --governance` on every chain of each route): the recorded Safe proposes and cancels,
+    the guardian cancels too, the delay applies, the deploying account keeps no role, and every role of
+    every recorded contract is checked to be held by no key but the guardian.
+    """
+    network = chain.provider.network
+    local = is_local_chain(chain.chain_id) or bool(getattr(network, "is_fork", False))
+    if not local and not confirm:
+        raise click.ClickException(
+            f"{network.choice} is a live network ({chain_name(chain.chain_id)}): this sends transactions. "
+            "Run again with --confirm."
+        )
+    sender = default_account(account, local_or_fork=local)
+    console = make_console()
+    with user_errors():
+        result = finish_chain_setup(sender, min_delay=delay, report=lambda line: console.print(f"  {line}"))
+    console.print(
+        f"the timelock {result.timelock} is governed by the Safe {result.safe} with a delay of "
+        f"{duration(result.min_delay)}; no key holds a role on this chain's recorded contracts"
+    )

@@ -29,6 +29,7 @@ from link_ops.bridge.deploy import (
     load_bridge_side,
 )
 from link_ops.exceptions import ConfigurationError
+from link_ops.governance.setup import AdminCalls, GovernanceSettings, deploy_governance
 from link_ops.model.chains import CHAINS, ChainInfo, chain_by_key
 from link_ops.protocol.records import deployment_addresses, record_path
 
@@ -76,8 +77,12 @@ def wire_side(
     *,
     send_limit: int = DEFAULT_DAILY_LIMIT,
     receive_limit: int = DEFAULT_DAILY_LIMIT,
+    timelock: ContractInstance | None = None,
 ) -> list[str]:
     """Makes `side` (on the active chain) trust `peer`'s recorded bridge; sends only what differs.
+
+    Governed, `timelock` (in its setup phase) is the contracts' admin and the changes run through it in
+    one batch.
 
     Sets the remote messenger and both bridges' peers for `peer`, and the LBC bridge's limits of that
     route. Returns a line per transaction sent (none when everything was already so).
@@ -89,24 +94,28 @@ def wire_side(
             f"on {peer.key} first, then here again"
         )
     sent: list[str] = []
+    calls = AdminCalls(sender, timelock, label=f"wire {side.chain.key} to {peer.key}")
     want = {
-        "messenger": (side.messenger.remoteMessenger, side.messenger.setRemoteMessenger, MESSENGER),
-        "LBC bridge": (side.lbc_bridge.peer, side.lbc_bridge.setPeer, LBC_BRIDGE),
-        "cube bridge": (side.cube_bridge.peer, side.cube_bridge.setPeer, CUBE_BRIDGE),
+        "messenger": (side.messenger, "remoteMessenger", "setRemoteMessenger", MESSENGER),
+        "LBC bridge": (side.lbc_bridge, "peer", "setPeer", LBC_BRIDGE),
+        "cube bridge": (side.cube_bridge, "peer", "setPeer", CUBE_BRIDGE),
     }
-    for what, (read, write, name) in want.items():
+    for what, (contract, read, write, name) in want.items():
         target = to_checksum_address(peer_addresses[name])
-        if to_checksum_address(str(read(peer.chain_id))) != target:
-            write(peer.chain_id, target, sender=sender)
-            sent.append(f"{what} on {side.chain.key} trusts {peer.key}'s {name} {target}")
+        if to_checksum_address(str(getattr(contract, read)(peer.chain_id))) != target:
+            line = f"{what} on {side.chain.key} trusts {peer.key}'s {name} {target}"
+            calls.call(contract, write, peer.chain_id, target, what=line)
+            sent.append(line)
     route = peer.chain_id
     (send_max, _), (receive_max, _) = side.lbc_bridge.sendLimit(route), side.lbc_bridge.receiveLimit(route)
     if (int(send_max), int(receive_max)) != (send_limit, receive_limit):
-        side.lbc_bridge.setLimits(route, send_limit, receive_limit, sender=sender)
-        sent.append(
+        line = (
             f"LBC bridge on {side.chain.key}: limits of the route to {peer.key} {send_limit} out, "
             f"{receive_limit} in (wei, refilling per day)"
         )
+        calls.call(side.lbc_bridge, "setLimits", route, send_limit, receive_limit, what=line)
+        sent.append(line)
+    calls.flush()
     return sent
 
 
@@ -124,6 +133,7 @@ def deploy_side(
     send_limit: int = DEFAULT_DAILY_LIMIT,
     receive_limit: int = DEFAULT_DAILY_LIMIT,
     dry_run: bool = False,
+    governance: GovernanceSettings | None = None,
     report: Callable[[str], None] | None = None,
 ) -> SideDeployment:
     """Deploys `info`'s bridge side on the active chain, or resumes the recorded one, and wires it toward
@@ -132,6 +142,11 @@ def deploy_side(
     A new side needs `signers` and `threshold` (and, at home, the protocol's `lbc` and `cubes`); a recorded
     side is reused as it is (given signers must match it). Everything is checked before anything is sent.
     `dry_run` (a rehearsal on a fork) writes no record.
+
+    With `governance` the chain's timelock (the governed core's at home, recorded; a new one elsewhere) is
+    the admin of every new contract, and the side's wiring runs through its setup phase, which stays open
+    for the other chains of the route: end it on each chain with `ape run govern finish-setup` once every
+    route is wired (:func:`link_ops.governance.finish_chain_setup`).
     """
     say = report or (lambda _line: None)
     if int(chain.chain_id) != info.chain_id:
@@ -150,6 +165,18 @@ def deploy_side(
                 f"no bridge recorded for {p.key} in {deployments_dir}: run `ape run deploy_bridge` on "
                 f"{p.key} first, then here again"
             )
+    gov = None
+    if governance is not None:
+        gov = deploy_governance(
+            sender,
+            safe=governance.safe,
+            min_delay=governance.min_delay,
+            guardian=governance.guardian,
+            setup=True,
+            record=not dry_run,
+            deployments_dir=deployments_dir,
+            report=say,
+        )
     recorded = deployment_addresses(info, deployments_dir)
     reused = MESSENGER in recorded
     if reused:
@@ -195,11 +222,18 @@ def deploy_side(
             cubes=cubes,
             remote_cap=remote_cap,
             deployments_dir=None if dry_run else deployments_dir,
+            governance=gov,
         )
     wired: list[str] = []
     for p in peer_infos:
         lines = wire_side(
-            side, p, peer_addresses[p.key], sender, send_limit=send_limit, receive_limit=receive_limit
+            side,
+            p,
+            peer_addresses[p.key],
+            sender,
+            send_limit=send_limit,
+            receive_limit=receive_limit,
+            timelock=gov.timelock if gov is not None else None,
         )
         for line in lines:
             say(line)

@@ -36,7 +36,9 @@ from link_ops.governance.setup import (
     SetupResult,
     deploy_governance,
     deploy_timelock,
+    finish_chain_setup,
     finish_setup,
+    recorded_contracts,
     run_through_timelock,
 )
 from link_ops.governance.simulate import Simulation, preview_transaction, simulate_call
@@ -91,6 +93,7 @@ __all__ = [
     "exec_safe_tx",
     "execute",
     "find_operation",
+    "finish_chain_setup",
     "finish_setup",
     "load_governance",
     "load_safe",
@@ -99,6 +102,7 @@ __all__ = [
     "pending_operations",
     "preview_transaction",
     "propose",
+    "recorded_contracts",
     "role_holders",
     "role_names",
     "run_through_timelock",

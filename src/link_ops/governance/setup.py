@@ -508,3 +508,75 @@ class AdminCalls:
             self.label.encode() + b"".join(to_checksum_address(c.target).encode() + c.data for c in calls)
         )
         return run_through_timelock(self.timelock, self.sender, calls, salt=salt, report=report)
+
+
+#: Record names whose contract type differs from the name (the remote chain's LBC token).
+_RECORDED_TYPES = {"RemoteLBCToken": "LBCToken"}
+
+
+def recorded_contracts(deployments_dir: Path | None = None) -> list[ContractInstance]:
+    """Every contract ``deployments/<chain_id>.json`` records for the connected chain that link-ops ships
+    a type for (the protocol, the bridge side, the timelock): what a role check must cover."""
+    directory = deployments_dir or deployments_directory(Path(project.path))
+    rec = load_record(directory, chain.chain_id)
+    if rec is None:
+        return []
+    shipped = set(contracts.names())
+    found = []
+    for name, entry in rec.contracts.items():
+        type_name = _RECORDED_TYPES.get(name, name)
+        if type_name in shipped:
+            found.append(contracts.at(type_name, entry.address))
+    return found
+
+
+def finish_chain_setup(
+    sender: Any,
+    *,
+    min_delay: int,
+    safe: Any = None,
+    guardian: Any = None,
+    deployments_dir: Path | None = None,
+    report: Reporter | None = None,
+) -> SetupResult:
+    """Ends the setup phase of the connected chain's recorded timelock, once every contract of the chain
+    (the core at home, the bridge side, its routes) is deployed and wired through it: the guardian may
+    cancel too, :func:`finish_setup` hands the timelock to the Safe, and every role of every recorded
+    contract is checked to be held by no key but the guardian (:class:`RoleError` otherwise).
+
+    The Safe and the guardian default to what the record names (``GovernanceSafe``, ``guardian``).
+    """
+    say = report or (lambda _line: None)
+    directory = deployments_dir or deployments_directory(Path(project.path))
+    rec = load_record(directory, chain.chain_id)
+    if rec is None or TIMELOCK not in rec.contracts:
+        raise GovernanceError(
+            f"no {TIMELOCK} recorded for chain {chain.chain_id} in {directory}: deploy with --governance "
+            "first"
+        )
+    recorded_safe = rec.contracts[SAFE].address if SAFE in rec.contracts else None
+    safe_address = _address(safe if safe is not None else recorded_safe, "the Safe")
+    guardian_address = _address(guardian if guardian is not None else rec.guardian, "the guardian")
+    timelock = load_timelock(rec.contracts[TIMELOCK].address)
+    from_block = rec.contracts[TIMELOCK].block_number or 0
+    me = _address(sender, "the deployer")
+    canceller = CANCELLER_ROLE
+    if not timelock.hasRole(canceller, guardian_address) and timelock.hasRole(DEFAULT_ADMIN_ROLE, me):
+        timelock.grantRole(canceller, guardian_address, sender=sender)
+        say(f"granted CANCELLER_ROLE to the guardian {guardian_address}")
+    result = finish_setup(
+        timelock,
+        sender,
+        safe=safe_address,
+        min_delay=min_delay,
+        allow=[guardian_address],
+        from_block=from_block,
+        report=say,
+    )
+    keys = check_no_eoa_roles(*recorded_contracts(directory), from_block=from_block, allow=[guardian_address])
+    if keys:
+        raise RoleError(
+            "keys still hold roles: " + "; ".join(str(k) for k in keys)
+            + ". Revoke them through the Safe (`ape run govern propose ... revokeRole ...`)"
+        )
+    return result
