@@ -155,7 +155,7 @@ def dry_run_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group()
 def cli() -> None:
-    """Govern: propose, pending, execute, cancel, finish-setup.
+    """Govern: propose, pending, execute, cancel, …
 
     The Safe proposes, the timelock waits, anyone executes; each sending command takes --dry-run.
     """
