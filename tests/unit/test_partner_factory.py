@@ -106,7 +106,9 @@ def token_transfers(receipt, token) -> list[tuple[str, str, int]]:
 # --------------------------------------------------------------------------------------------- constructor
 
 
-def test_constructor__zero_admin__reverts_invalid_default_admin(project, admin, cubes, factory, failing_deployer):
+def test_constructor__zero_admin__reverts_invalid_default_admin(
+    project, admin, cubes, factory, failing_deployer
+):
     with reverts(factory.AccessControlInvalidDefaultAdmin, defaultAdmin=ZERO_ADDRESS):
         project.PartnerFactory.deploy(ZERO_ADDRESS, cubes, sender=failing_deployer)
 
