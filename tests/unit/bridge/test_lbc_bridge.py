@@ -39,15 +39,13 @@ from _bridge_world import (
     payload_nonce,
     transfer_id,
 )
-from _errors import revert_data, reverts, reverts_with_selector
-from ape.exceptions import ContractLogicError
+from _errors import reverts, reverts_with_selector
 from eth_abi.abi import encode
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from link_ops.contracts.errors import decode_error
 from link_ops.model.attest import Message
 from link_ops.testing import isolated
 
@@ -1246,13 +1244,14 @@ def test_replay_record__receiving_marks_exactly_that_chain_bridge_and_nonce(
 ):
     """For any nonces (0..2^64-1) from any source bridges on two chains: a transfer is recorded received
     exactly for its (chain, bridge, nonce), and only once: its neighbours in nonce (the same word of the
-    record or the next), its twin on the other chain and the other bridge stay unreceived; the record
-    outlives rewiring the peer."""
+    record or the next), its twin on the other chain and the other bridge stay unreceived; a transfer
+    received comes again only to be refused AlreadyReceived; the record outlives rewiring the peer."""
     bridges = [to_checksum_address(s) for s in sources]
     with isolated(chain):
         world.home_messenger.setRemoteMessenger(OTHER_CHAIN, world.remote_messenger, sender=admin)
         done: set[tuple[int, str, int]] = set()
-        for chain_id, which, nonce in receipts:
+        # The first transfer comes again at the end (under another messenger nonce): refused.
+        for chain_id, which, nonce in [*receipts, receipts[0]]:
             src = bridges[which]
             if home.peer(chain_id) != src:
                 home.setPeer(chain_id, src, sender=admin)
@@ -1282,31 +1281,8 @@ def test_replay_record__receiving_marks_exactly_that_chain_bridge_and_nonce(
             assert bool(home.received(chain_id, src, nonce)) == ((chain_id, src, nonce) in done)
 
 
-OUT, HOME, DELIVER, RETRY, REFUND_IT, DELIVER_REFUND, WAIT = (
-    "out",
-    "home",
-    "deliver",
-    "retry",
-    "refund",
-    "deliver refund",
-    "wait",
-)
-# (kind, holder or transfer index, percent of the holder's balance on the sending side)
-STEPS = st.lists(
-    st.one_of(
-        st.tuples(st.sampled_from([OUT, HOME]), st.integers(0, 1), st.integers(1, 100)),
-        st.tuples(
-            st.sampled_from([DELIVER, RETRY, REFUND_IT, DELIVER_REFUND]),
-            st.integers(0, 15),
-            st.integers(0, 1),
-        ),
-        st.tuples(st.just(WAIT), st.just(0), st.just(0)),
-    ),
-    min_size=1,
-    max_size=12,
-)
 SENT, DELIVERED, HELD, REFUNDING, REFUNDED = "sent", "delivered", "held", "refunding", "refunded"
-RECEIVE_MAX = 60 * LBC  # each way: larger sends are held until a retry finds room, or refunded
+RECEIVE_MAX = 40 * LBC  # each way: larger transfers are held until a retry finds room, or refunded
 
 
 @dataclasses.dataclass
@@ -1314,7 +1290,7 @@ class Transfer:
     message: Message
     amount: int
     state: str = SENT
-    back: Message | None = None
+    back: Message | None = None  # its refund, once sent
 
 
 @settings(
@@ -1322,14 +1298,16 @@ class Transfer:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=STEPS)
+@given(data=st.data())
 def test_any_sends_deliveries_retries_and_refunds__conserve_supply_and_end_each_transfer_once(
-    world, home, remote, admin, alice, bob, chain, steps
+    world, home, remote, admin, alice, bob, chain, data
 ):
-    """Sends both ways, deliveries (repeated or never), retries, refunds and their deliveries, in any order,
-    with receive limits that hold the larger transfers: the home supply never changes; the lockbox holds
-    what is outstanding, which is the remote supply plus what is in flight (sent, held or being refunded);
-    no message executes twice; and each transfer is delivered or refunded, never both."""
+    """Sends both ways, deliveries, retries, refunds and refund deliveries, each repeated or never, in any
+    order and with time passing, under receive limits that hold the larger transfers: the home supply never
+    changes; the lockbox holds what is outstanding, which is the remote supply plus what is in flight (sent,
+    held or being refunded); a message executes once (again: AlreadyExecuted); a transfer not held cannot be
+    retried or refunded (NotHeld); a retry executes exactly when the limit has room; and each transfer ends
+    delivered or refunded, never both."""
     holders = [alice, bob]
     # The whole example, funding included, runs from one snapshot: every example starts from the same chain.
     with isolated(chain):
@@ -1355,59 +1333,96 @@ def test_any_sends_deliveries_retries_and_refunds__conserve_supply_and_end_each_
                 assert world.held(t.message) == (t.state == HELD)
                 assert world.received(t.message) == (t.state != SENT)
 
-        for kind, index, pick in steps:
-            if kind == WAIT:
-                chain.mine(timestamp=chain.pending_timestamp + DAY // 4)
-            elif kind in (OUT, HOME):
-                holder, to = holders[index], holders[1 - index]
-                token = world.home_lbc if kind == OUT else world.remote_lbc
-                amount = token.balanceOf(holder) * pick // 100
-                if amount:
-                    bridge = home if kind == OUT else remote
-                    receipt = bridge.send(CHAIN_ID, to, amount, sender=holder)
-                    transfers.append(Transfer(world.sent(receipt), amount))
-            elif transfers:
-                step(world, transfers[index % len(transfers)], kind, holders[pick])
+        for _ in range(data.draw(st.integers(4, 14), label="steps")):
+            step(world, chain, data, holders, transfers)
             check()
 
 
-def step(world: World, t: Transfer, kind: str, who: Any) -> None:
-    """One delivery, retry, refund or refund delivery of transfer `t`, checked against its state."""
-    message = t.message
-    bridge = world.bridge_at(message.receiver)
-    if kind == DELIVER:
-        if t.state != SENT:
-            with reverts(world.destination(message).AlreadyExecuted, messageId=message.message_id):
-                world.deliver(message)
-            return
-        receipt = world.deliver(message)
-        t.state = HELD if events(receipt, bridge, "TransferHeld") else DELIVERED
-    elif kind == RETRY:
-        if t.state != HELD:
-            with reverts(bridge.NotHeld, transferId=world.transfer_id(message)):
-                world.retry(message)
-            return
-        try:
-            world.retry(message)
-        except ContractLogicError as err:
-            # Still no room: it stays held (check() sees to that).
-            decoded = decode_error(bytes(revert_data(err) or b""))
-            assert decoded is not None and decoded.name == "LimitExceeded", err
-            (_, amount), (_, available) = decoded.args
-            assert amount == t.amount > available
-            return
-        t.state = DELIVERED
-    elif kind == REFUND_IT:
-        if t.state != HELD:
-            with reverts(bridge.NotHeld, transferId=world.transfer_id(message)):
-                world.refund(message, who)
-            return
-        _, t.back = world.refund(message, who)  # both holders are sender and recipient
+def step(
+    world: World, chain: Any, data: st.DataObject, holders: list[Any], transfers: list[Transfer]
+) -> None:
+    """One action drawn among those that apply now, checked against the transfers' states."""
+
+    def pick(*states: str) -> Transfer | None:
+        found = [i for i, t in enumerate(transfers) if t.state in states]
+        return transfers[data.draw(st.sampled_from(found), label="transfer")] if found else None
+
+    # The actions that move a transfer on come first (hypothesis draws, and shrinks, towards the first).
+    actions = ["deliver"] * any(t.state == SENT for t in transfers)
+    actions += ["retry", "refund", "raise the receive limits"] * any(t.state == HELD for t in transfers)
+    actions += ["deliver refund"] * any(t.state == REFUNDING for t in transfers)
+    actions += ["send out", "send home"]
+    actions += ["deliver again"] * any(t.state != SENT for t in transfers)
+    actions += ["retry or refund, not held"] * any(t.state != HELD for t in transfers)
+    actions += ["deliver refund again"] * any(t.state == REFUNDED for t in transfers)
+    actions += ["wait"]
+    action = data.draw(st.sampled_from(actions), label="action")
+
+    if action == "wait":
+        chain.mine(timestamp=chain.pending_timestamp + DAY // 4)
+    elif action == "raise the receive limits":
+        # By what the largest held transfer needs: it fits now (were the limit full).
+        largest = max(t.amount for t in transfers if t.state == HELD)
+        for bridge in (world.home_lbc_bridge, world.remote_lbc_bridge):
+            (most, _) = bridge.receiveLimit(CHAIN_ID)
+            bridge.setLimits(CHAIN_ID, LIMIT, most + largest, sender=world.admin)
+    elif action in ("send out", "send home"):
+        who = data.draw(st.integers(0, 1), label="holder")
+        holder, to = holders[who], holders[1 - who]
+        out = action == "send out"
+        amount = (
+            (world.home_lbc if out else world.remote_lbc).balanceOf(holder)
+            * data.draw(st.integers(1, 100), label="percent")
+            // 100
+        )
+        if amount:
+            bridge = world.home_lbc_bridge if out else world.remote_lbc_bridge
+            transfers.append(Transfer(world.sent(bridge.send(CHAIN_ID, to, amount, sender=holder)), amount))
+    elif action == "deliver":
+        t = pick(SENT)
+        assert t is not None
+        receipt = world.deliver(t.message)
+        t.state = HELD if events(receipt, world.bridge_at(t.message.receiver), "TransferHeld") else DELIVERED
+    elif action == "deliver again":
+        t = pick(DELIVERED, HELD, REFUNDING, REFUNDED)
+        assert t is not None
+        with reverts(world.destination(t.message).AlreadyExecuted, messageId=t.message.message_id):
+            world.deliver(t.message)
+    elif action == "retry":
+        t = pick(HELD)
+        assert t is not None
+        bridge = world.bridge_at(t.message.receiver)
+        # Read the limit in the very second the retry is mined: it executes exactly when it fits.
+        chain.pending_timestamp = chain.blocks.head.timestamp
+        _, available = bridge.receiveLimit(CHAIN_ID)
+        if t.amount > available:
+            with reverts(bridge.LimitExceeded, amount=t.amount, available=available):
+                world.retry(t.message)
+        else:
+            world.retry(t.message)
+            t.state = DELIVERED
+    elif action == "refund":
+        t = pick(HELD)
+        assert t is not None
+        # Either holder may refund: each transfer goes from one to the other.
+        _, t.back = world.refund(t.message, holders[data.draw(st.integers(0, 1), label="by")])
         t.state = REFUNDING
-    elif kind == DELIVER_REFUND and t.back is not None:
-        if t.state == REFUNDED:
-            with reverts(world.destination(t.back).AlreadyExecuted, messageId=t.back.message_id):
-                world.deliver(t.back)
-            return
+    elif action == "retry or refund, not held":
+        t = pick(SENT, DELIVERED, REFUNDING, REFUNDED)
+        assert t is not None
+        bridge = world.bridge_at(t.message.receiver)
+        with reverts(bridge.NotHeld, transferId=world.transfer_id(t.message)):
+            if data.draw(st.booleans(), label="retry"):
+                world.retry(t.message)
+            else:
+                world.refund(t.message, holders[0])
+    elif action == "deliver refund":
+        t = pick(REFUNDING)
+        assert t is not None and t.back is not None
         world.deliver(t.back)
         t.state = REFUNDED
+    else:  # deliver refund again
+        t = pick(REFUNDED)
+        assert t is not None and t.back is not None
+        with reverts(world.destination(t.back).AlreadyExecuted, messageId=t.back.message_id):
+            world.deliver(t.back)
