@@ -1,8 +1,9 @@
 """AttestedMessenger: messages between chains on the word of 2 of 3 signers (see IAttestedMessenger.sol).
 
-The world (tests/unit/_bridge_world.py) puts home and remote on the one local chain: messenger H sends,
-messenger R delivers, and the LBC bridges are the receivers. Every rejected delivery leaves the message
-unexecuted and mints nothing on the remote side.
+The world (tests/unit/bridge/_bridge_world.py) puts home and remote on the one local chain: messenger H
+sends, messenger R delivers, and the LBC bridges are the receivers. Every rejected delivery leaves the
+message unexecuted and mints nothing on the remote side. (Replay across messengers is the bridges' own
+record: see test_lbc_bridge.py and test_cube_bridge.py.)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from _bridge_world import (
     World,
     events,
     lbc_payload,
+    transfer_id,
 )
 from _errors import reverts
 from eth_account import Account
@@ -74,6 +76,7 @@ def test_constructor__signers_threshold_and_admin__are_set(project, admin, alice
     assert messenger.threshold() == THRESHOLD
     assert messenger.outboundNonce() == 0
     assert messenger.hasRole(DEFAULT_ADMIN_ROLE, alice)
+    assert messenger.defaultAdmin() == alice.address
     assert not messenger.hasRole(DEFAULT_ADMIN_ROLE, admin)
     assert messenger.SENDER_ROLE() == SENDER_ROLE
     assert messenger.MESSAGE_TYPE() == attest.MESSAGE_TYPE
@@ -106,9 +109,9 @@ def test_constructor__threshold_zero_or_above_the_signer_count__reverts_invalid_
         project.AttestedMessenger.deploy(admin, list(SIGNERS), threshold, sender=failing_deployer)
 
 
-def test_constructor__zero_admin__reverts_invalid_signer_set(project, home, failing_deployer):
-    # The interface has no admin error of its own; a zero admin is refused with InvalidSignerSet.
-    with reverts(home.InvalidSignerSet):
+def test_constructor__zero_admin__reverts_invalid_default_admin(project, home, failing_deployer):
+    # OpenZeppelin's AccessControlDefaultAdminRules refuses a zero default admin (see IGoverned).
+    with reverts(home.AccessControlInvalidDefaultAdmin, defaultAdmin=ZERO_ADDRESS):
         project.AttestedMessenger.deploy(ZERO_ADDRESS, list(SIGNERS), THRESHOLD, sender=failing_deployer)
 
 
@@ -189,6 +192,66 @@ def test_set_remote_messenger__zero__unwires_sending_and_delivering(world, home,
     home.grantRole(SENDER_ROLE, admin, sender=admin)
     with reverts(home.UnsupportedDestination, dstChainId=CHAIN_ID):
         home.sendMessage(CHAIN_ID, remote, b"", sender=admin)
+
+
+# ------------------------------------------------------------------------------------- setTrustedSource
+
+
+def test_set_trusted_source__not_admin__reverts(remote, stranger):
+    with reverts(
+        remote.AccessControlUnauthorizedAccount, account=stranger.address, neededRole=DEFAULT_ADMIN_ROLE
+    ):
+        remote.setTrustedSource(CHAIN_ID, stranger, True, sender=stranger)
+    assert not remote.isTrustedSource(CHAIN_ID, stranger)
+
+
+def test_is_trusted_source__the_remote_messenger_on_its_own_chain_only(home, remote):
+    assert remote.isTrustedSource(CHAIN_ID, home)
+    assert not remote.isTrustedSource(OTHER_CHAIN, home)
+    assert not remote.isTrustedSource(CHAIN_ID, remote)
+    # An unwired chain's remote messenger is zero, and zero is no source.
+    assert not remote.isTrustedSource(OTHER_CHAIN, ZERO_ADDRESS)
+
+
+def test_set_trusted_source__emits_and_trusts_that_messenger_on_that_chain_only(remote, admin, stranger):
+    receipt = remote.setTrustedSource(OTHER_CHAIN, stranger, True, sender=admin)
+    assert events(receipt, remote, "TrustedSourceSet") == [
+        {"chainId": OTHER_CHAIN, "messenger": stranger.address, "trusted": True}
+    ]
+    assert remote.isTrustedSource(OTHER_CHAIN, stranger)
+    assert not remote.isTrustedSource(CHAIN_ID, stranger)
+    assert remote.remoteMessenger(OTHER_CHAIN) == ZERO_ADDRESS  # trusted, not sent to
+
+
+def test_set_trusted_source__zero__is_never_trusted(remote, admin):
+    remote.setTrustedSource(CHAIN_ID, ZERO_ADDRESS, True, sender=admin)
+    assert not remote.isTrustedSource(CHAIN_ID, ZERO_ADDRESS)
+
+
+def test_set_trusted_source__a_swapped_out_source_messenger__is_heard_until_it_is_untrusted(
+    project, world, home, remote, admin, alice, outbound
+):
+    # R now sends to (and trusts) a replacement of H: what H sent before is refused...
+    replacement = project.AttestedMessenger.deploy(admin, list(SIGNERS), THRESHOLD, sender=admin)
+    remote.setRemoteMessenger(CHAIN_ID, replacement, sender=admin)
+    with reverts(remote.UnknownSource, srcChainId=CHAIN_ID, srcMessenger=home.address):
+        world.deliver(outbound)
+    # ...until the admin keeps H trusted for its messages in flight.
+    remote.setTrustedSource(CHAIN_ID, home, True, sender=admin)
+    assert remote.remoteMessenger(CHAIN_ID) == replacement.address
+    world.deliver(outbound)
+    assert world.executed(outbound)
+    assert world.remote_lbc.balanceOf(alice) == AMOUNT
+
+    world.fund(alice, AMOUNT)
+    later = world.send_lbc_out(alice, AMOUNT)
+    receipt = remote.setTrustedSource(CHAIN_ID, home, False, sender=admin)
+    assert events(receipt, remote, "TrustedSourceSet") == [
+        {"chainId": CHAIN_ID, "messenger": home.address, "trusted": False}
+    ]
+    with reverts(remote.UnknownSource, srcChainId=CHAIN_ID, srcMessenger=home.address):
+        world.deliver(later)
+    assert world.remote_lbc.totalSupply() == AMOUNT
 
 
 # --------------------------------------------------------------------------------------------- sendMessage
@@ -273,7 +336,12 @@ def test_deliver__threshold_or_more_signers__calls_the_receiver_once_and_marks_e
         {"messageId": outbound.message_id, "srcChainId": CHAIN_ID, "nonce": outbound.nonce}
     ]
     assert events(receipt, world.remote_lbc_bridge, "LBCReceived") == [
-        {"messageId": outbound.message_id, "srcChainId": CHAIN_ID, "to": alice.address, "amount": AMOUNT}
+        {
+            "transferId": transfer_id(CHAIN_ID, world.home_lbc_bridge, 0),
+            "srcChainId": CHAIN_ID,
+            "to": alice.address,
+            "amount": AMOUNT,
+        }
     ]
     assert remote.executed(outbound.message_id)
     assert world.remote_lbc.balanceOf(alice) == AMOUNT
@@ -406,7 +474,7 @@ def test_deliver__message_changed_after_signing__reverts_signer_not_in_set(
 ):
     signatures = world.signatures(outbound)
     changes = {
-        "payload": {"payload": lbc_payload(alice, AMOUNT * 1_000)},
+        "payload": {"payload": lbc_payload(0, alice, alice, AMOUNT * 1_000)},
         "nonce": {"nonce": outbound.nonce + 1},
         "receiver": {"receiver": world.remote_cube_bridge.address},
         "sender": {"sender": world.cube_bridge.address},

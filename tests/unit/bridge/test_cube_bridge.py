@@ -1,9 +1,14 @@
 """CubeBridge, RemoteCubeBridge, RemoteCube: cubes locked at home travel as remote copies (see IBridge.sol).
 
-Home and remote live on the one local chain (tests/unit/_bridge_world.py). A cube leaving home is locked in
-the home bridge (still accruing LBC) and a RemoteCube with its id, tier and total mined is minted abroad;
-coming home, the remote cube is burnt and the original released. So a cube is held (unlocked) on at most
-one side at any time, and on exactly one once every message has arrived.
+Home and remote live on the one local chain (tests/unit/bridge/_bridge_world.py). A cube leaving home is
+locked in the home bridge (still accruing LBC) and a RemoteCube with its id, tier and total mined is minted
+abroad; coming home, the remote cube is burnt and the original released. A transfer that cannot execute on
+arrival is held, and its refund gives every cube back to its sender where it left from, with its data. So a
+cube is held (unlocked) on at most one side at any time, and on exactly one once every message has
+arrived; `World.unlocked_sides` says where.
+
+A message carries at most 400 cubes (MAX_CUBES_PER_MESSAGE) so that its worst delivery fits in half of
+Polygon's 30M block gas limit: the 400-cube tests measure it.
 """
 
 from __future__ import annotations
@@ -13,17 +18,32 @@ from _bridge_world import (
     BASE_URI,
     CHAIN_ID,
     DEFAULT_ADMIN_ROLE,
+    MAX_CUBES,
     OTHER_CHAIN,
     PAUSER_ROLE,
+    REFUND,
     SENDER_ROLE,
     ZERO_ADDRESS,
-    cubes_home_payload,
-    cubes_out_payload,
+    World,
+    as_refund,
+    commitment,
+    cubes_payload,
+    decode_cubes_payload,
+    error_data,
     events,
+    payload_nonce,
+    transfer_id,
 )
 from _errors import reverts
+from eth_utils import keccak
+from hexbytes import HexBytes
+
+from link_ops.model.attest import Message
 
 MINED_LIMIT = 2**94  # RemoteCube stores totalMined in 94 bits
+NOTHING = HexBytes(b"\x00" * 32)
+HALF_A_BLOCK = 15_000_000  # the most gas a delivery of MAX_CUBES may use: half of Polygon's 30M block
+TOKEN_ALREADY_EXISTS = error_data("TokenAlreadyExists()")
 
 
 @pytest.fixture
@@ -53,13 +73,47 @@ def mined_cube(cubes, alice, mint_cubes, advance) -> int:
 
 @pytest.fixture
 def abroad(world, mined_cube, alice, bob) -> int:
-    """Alice's mined cube, sent to Bob on the remote side and delivered."""
+    """Alice's mined cube, sent to Bob on the remote side and delivered (the home bridge's transfer 0)."""
     world.move_cubes_out(alice, [mined_cube], to=bob)
     return mined_cube
 
 
+@pytest.fixture
+def newcomer(accounts):
+    """An account that holds no cube on either side."""
+    return accounts[7]
+
+
 def total_mined(cubes, cube_id: int) -> int:
     return int(cubes.nodeData(cube_id)[0])
+
+
+def forge_remote_copy(world: World, cube_id: int, holder, tier: int, mined: int = 0) -> None:
+    """Colluding signers mint a remote copy of home cube `cube_id` for `holder`, which never left home."""
+    forged = world.forge(
+        src=world.home_messenger,
+        sender=world.cube_bridge,
+        receiver=world.remote_cube_bridge,
+        payload=cubes_payload(10**6 + cube_id, holder, holder, [cube_id], [tier], [mined]),
+    )
+    world.deliver(forged)
+    assert world.remote_owner(cube_id) == holder.address
+
+
+def assert_held(receipt, bridge, message: Message, reason: bytes) -> None:
+    """`receipt` delivered `message` and `bridge` held its transfer for `reason` (revert data)."""
+    assert events(receipt, bridge, "TransferHeld") == [
+        {
+            "transferId": transfer_id(message.src_chain_id, message.sender, payload_nonce(message.payload)),
+            "srcChainId": message.src_chain_id,
+            "messageId": message.message_id,
+            "reason": HexBytes(reason),
+        }
+    ]
+    assert events(receipt, bridge, "CubesReceived") == []
+    assert bridge.held(transfer_id(CHAIN_ID, message.sender, payload_nonce(message.payload))) == keccak(
+        message.payload
+    )
 
 
 # --------------------------------------------------------------------------------------------- deployment
@@ -71,8 +125,12 @@ def test_constructor__home_bridge__exposes_its_wiring(world, home, remote, cubes
     assert home.homeChainId() == CHAIN_ID  # the chain it is deployed on
     assert home.isHome()
     assert home.peer(CHAIN_ID) == remote.address
+    assert home.routes() == [CHAIN_ID]
     assert home.hasRole(DEFAULT_ADMIN_ROLE, admin)
+    assert home.defaultAdmin() == admin.address
     assert home.hasRole(PAUSER_ROLE, admin)
+    assert home.MAX_CUBES_PER_MESSAGE() == MAX_CUBES
+    assert home.outboundNonce() == 0
 
 
 def test_constructor__remote_bridge__creates_its_remote_cube_collection(world, home, remote, remote_cubes):
@@ -81,6 +139,7 @@ def test_constructor__remote_bridge__creates_its_remote_cube_collection(world, h
     assert remote.messenger() == world.remote_messenger.address
     assert remote.peer(CHAIN_ID) == home.address
     assert remote.cubes() == remote_cubes.address
+    assert remote.MAX_CUBES_PER_MESSAGE() == MAX_CUBES
     assert remote_cubes.bridge() == remote.address
     assert remote_cubes.name() == "L.I.N.K CUBE (bridged)"
     assert remote_cubes.symbol() == "CUBE"
@@ -106,6 +165,19 @@ def test_constructor__messenger_without_code__reverts_invalid_address(
             project.RemoteCubeBridge.deploy(admin, alice, CHAIN_ID, BASE_URI, sender=failing_deployer)
 
 
+@pytest.mark.parametrize("contract", ["CubeBridge", "RemoteCubeBridge"])
+def test_constructor__zero_admin__reverts_invalid_default_admin(
+    project, world, home, cubes, contract, failing_deployer
+):
+    with reverts(home.AccessControlInvalidDefaultAdmin, defaultAdmin=ZERO_ADDRESS):
+        if contract == "CubeBridge":
+            project.CubeBridge.deploy(ZERO_ADDRESS, cubes, world.home_messenger, sender=failing_deployer)
+        else:
+            project.RemoteCubeBridge.deploy(
+                ZERO_ADDRESS, world.remote_messenger, CHAIN_ID, BASE_URI, sender=failing_deployer
+            )
+
+
 def test_set_peer__remote_for_a_chain_other_than_home__reverts_unsupported_route(remote, home, admin):
     with reverts(remote.UnsupportedRoute, chainId=OTHER_CHAIN):
         remote.setPeer(OTHER_CHAIN, home, sender=admin)
@@ -122,7 +194,7 @@ def test_set_peer__not_admin__reverts(home, stranger):
 # ----------------------------------------------------------------------------------------- out: lock and mint
 
 
-def test_send__home__locks_the_cubes_and_sends_their_tier_and_total_mined(
+def test_send__home__locks_the_cubes_commits_to_them_and_sends_their_tier_and_total_mined(
     world, home, remote, cubes, alice, bob, mined_cube, mint_cubes
 ):
     fresh = mint_cubes(alice, 2, tier=3)
@@ -133,16 +205,21 @@ def test_send__home__locks_the_cubes_and_sends_their_tier_and_total_mined(
 
     message = world.sent(receipt)
     assert (message.sender, message.receiver) == (home.address, remote.address)
-    assert message.payload == cubes_out_payload(bob, ids, [2, 3, 3], [total_mined(cubes, mined_cube), 0, 0])
+    assert message.payload == cubes_payload(
+        0, alice, bob, ids, [2, 3, 3], [total_mined(cubes, mined_cube), 0, 0]
+    )
     assert events(receipt, home, "CubesSent") == [
         {
-            "messageId": message.message_id,
+            "transferId": transfer_id(CHAIN_ID, home, 0),
             "dstChainId": CHAIN_ID,
             "from": alice.address,
             "to": bob.address,
             "cubeIds": ids,
+            "messageId": message.message_id,
         }
     ]
+    assert home.outbox(0) == commitment(CHAIN_ID, message.payload)
+    assert home.outboundNonce() == 1
     for cube_id in ids:
         assert cubes.ownerOf(cube_id) == home.address
         assert home.lockedFor(cube_id) == CHAIN_ID
@@ -150,7 +227,7 @@ def test_send__home__locks_the_cubes_and_sends_their_tier_and_total_mined(
 
 
 def test_receive__remote__mints_copies_with_the_home_id_tier_and_total_mined(
-    world, remote, remote_cubes, cubes, alice, bob, mined_cube, mint_cubes
+    world, home, remote, remote_cubes, cubes, alice, bob, mined_cube, mint_cubes
 ):
     (fresh,) = mint_cubes(alice, 1, tier=0)
     ids = [mined_cube, fresh]
@@ -158,8 +235,14 @@ def test_receive__remote__mints_copies_with_the_home_id_tier_and_total_mined(
     receipt = world.deliver(message)
 
     assert events(receipt, remote, "CubesReceived") == [
-        {"messageId": message.message_id, "srcChainId": CHAIN_ID, "to": bob.address, "cubeIds": ids}
+        {
+            "transferId": transfer_id(CHAIN_ID, home, 0),
+            "srcChainId": CHAIN_ID,
+            "to": bob.address,
+            "cubeIds": ids,
+        }
     ]
+    assert remote.received(CHAIN_ID, home, 0)
     for cube_id in ids:
         mined, *_ = cubes.nodeData(cube_id)
         assert remote_cubes.ownerOf(cube_id) == bob.address
@@ -213,6 +296,14 @@ def test_send__no_cubes__reverts_no_cubes(request, side, alice):
 
 
 @pytest.mark.parametrize("side", ["home", "remote"])
+def test_send__401_cubes__reverts_too_many_cubes(request, side, alice):
+    bridge = request.getfixturevalue(side)
+    with reverts(bridge.TooManyCubes, count=MAX_CUBES + 1, max=MAX_CUBES):
+        bridge.send(CHAIN_ID, alice, list(range(1, MAX_CUBES + 2)), sender=alice)
+    assert bridge.outboundNonce() == 0
+
+
+@pytest.mark.parametrize("side", ["home", "remote"])
 def test_send__zero_recipient__reverts_zero_recipient(request, side, alice):
     bridge = request.getfixturevalue(side)
     with reverts(bridge.ZeroRecipient):
@@ -239,23 +330,26 @@ def test_send__remote_unwired__reverts_unsupported_route(remote, admin, bob, abr
 # ------------------------------------------------------------------------------------- home: burn and release
 
 
-def test_send__remote__burns_the_copy_and_sends_the_ids_home(
-    world, home, remote, remote_cubes, alice, bob, abroad
+def test_send__remote__burns_the_copy_and_sends_the_ids_with_their_data_home(
+    world, home, remote, remote_cubes, cubes, alice, bob, abroad
 ):
+    mined = remote_cubes.totalMinedOf(abroad)
     receipt = remote.send(CHAIN_ID, alice, [abroad], sender=bob)
 
     message = world.sent(receipt)
     assert (message.sender, message.receiver) == (remote.address, home.address)
-    assert message.payload == cubes_home_payload(alice, [abroad])
+    assert message.payload == cubes_payload(0, bob, alice, [abroad], [2], [mined])
     assert events(receipt, remote, "CubesSent") == [
         {
-            "messageId": message.message_id,
+            "transferId": transfer_id(CHAIN_ID, remote, 0),
             "dstChainId": CHAIN_ID,
             "from": bob.address,
             "to": alice.address,
             "cubeIds": [abroad],
+            "messageId": message.message_id,
         }
     ]
+    assert remote.outbox(0) == commitment(CHAIN_ID, message.payload)
     assert world.remote_owner(abroad) is None
     assert remote_cubes.balanceOf(bob) == 0
     assert home.lockedFor(abroad) == CHAIN_ID  # until it arrives
@@ -290,11 +384,18 @@ def test_send__remote_a_cube_not_there__reverts_not_holder(remote, remote_cubes,
         remote.send(CHAIN_ID, bob, [abroad, abroad], sender=bob)  # burnt by the first
 
 
-def test_receive__home__releases_to_the_recipient_and_unlocks(world, home, cubes, bob, stranger, abroad):
+def test_receive__home__releases_to_the_recipient_and_unlocks(
+    world, home, remote, cubes, bob, stranger, abroad
+):
     message = world.send_cubes_home(bob, [abroad], to=stranger)
     receipt = world.deliver(message)
     assert events(receipt, home, "CubesReceived") == [
-        {"messageId": message.message_id, "srcChainId": CHAIN_ID, "to": stranger.address, "cubeIds": [abroad]}
+        {
+            "transferId": transfer_id(CHAIN_ID, remote, 0),
+            "srcChainId": CHAIN_ID,
+            "to": stranger.address,
+            "cubeIds": [abroad],
+        }
     ]
     assert cubes.ownerOf(abroad) == stranger.address
     assert home.lockedFor(abroad) == 0
@@ -323,22 +424,24 @@ def test_released_cube__rewards_accrued_while_away__are_claimed_by_its_new_holde
     assert total_mined(cubes, mined_cube) == mined_before + rate * (receipt.timestamp - last_claim)
 
 
-def test_receive__home_for_a_cube_never_sent__reverts_not_locked_for(
+def test_receive__home_for_a_cube_never_sent__is_held_not_locked_for_and_releases_nothing(
     world, home, cubes, alice, stranger, mined_cube
 ):
-    # Colluding signers forge a message from the wired remote bridge for Alice's cube, which never left.
+    # Colluding signers forge a transfer from the wired remote bridge for Alice's cube, which never left.
     forged = world.forge(
         src=world.remote_messenger,
         sender=world.remote_cube_bridge,
         receiver=home,
-        payload=cubes_home_payload(stranger, [mined_cube]),
+        payload=cubes_payload(10**6, stranger, stranger, [mined_cube], [2], [0]),
     )
-    with reverts(home.NotLockedFor, cubeId=mined_cube, chainId=CHAIN_ID):
-        world.deliver(forged)
+    receipt = world.deliver(forged)
+    assert_held(receipt, home, forged, error_data("NotLockedFor(uint256,uint256)", mined_cube, CHAIN_ID))
     assert cubes.ownerOf(mined_cube) == alice.address
+    with reverts(home.NotLockedFor, cubeId=mined_cube, chainId=CHAIN_ID):
+        world.retry(forged)
 
 
-def test_receive__home_for_a_cube_locked_for_another_chain__reverts_not_locked_for(
+def test_receive__home_for_a_cube_locked_for_another_chain__is_held_not_locked_for(
     world, home, cubes, admin, alice, stranger, mined_cube
 ):
     world.home_messenger.setRemoteMessenger(OTHER_CHAIN, world.remote_messenger, sender=admin)
@@ -350,21 +453,34 @@ def test_receive__home_for_a_cube_locked_for_another_chain__reverts_not_locked_f
         src=world.remote_messenger,
         sender=world.remote_cube_bridge,
         receiver=home,
-        payload=cubes_home_payload(stranger, [mined_cube]),
+        payload=cubes_payload(10**6, stranger, stranger, [mined_cube], [2], [0]),
     )
-    with reverts(home.NotLockedFor, cubeId=mined_cube, chainId=CHAIN_ID):
-        world.deliver(forged)
+    receipt = world.deliver(forged)
+    assert_held(receipt, home, forged, error_data("NotLockedFor(uint256,uint256)", mined_cube, CHAIN_ID))
     assert cubes.ownerOf(mined_cube) == home.address
+    assert home.lockedFor(mined_cube) == OTHER_CHAIN
 
 
-def test_receive__home_a_second_release_of_a_returned_cube__reverts_not_locked_for(world, home, bob, abroad):
+def test_receive__home_a_second_release_of_a_returned_cube__is_refused(world, home, cubes, bob, abroad):
     back = world.send_cubes_home(bob, [abroad])
     world.deliver(back)
+    # The same transfer again (re-attested): the bridge's record refuses it.
     again = world.forge(
         src=world.remote_messenger, sender=world.remote_cube_bridge, receiver=home, payload=back.payload
     )
-    with reverts(home.NotLockedFor, cubeId=abroad, chainId=CHAIN_ID):
+    with reverts(home.AlreadyReceived, transferId=world.transfer_id(back)):
         world.deliver(again)
+    # A forged new transfer of the same cube: held, the cube is no longer locked for that chain.
+    _, _, from_, to, ids, tiers, mined = decode_cubes_payload(back.payload)
+    forged = world.forge(
+        src=world.remote_messenger,
+        sender=world.remote_cube_bridge,
+        receiver=home,
+        payload=cubes_payload(10**6, from_, to, ids, tiers, mined),
+    )
+    receipt = world.deliver(forged)
+    assert_held(receipt, home, forged, error_data("NotLockedFor(uint256,uint256)", abroad, CHAIN_ID))
+    assert cubes.ownerOf(abroad) == bob.address
 
 
 # --------------------------------------------------------------------------------------------- origin checks
@@ -377,6 +493,16 @@ def test_receive__called_directly__reverts_not_messenger(request, side, stranger
         bridge.receiveMessage(b"\x01" * 32, CHAIN_ID, bridge.peer(CHAIN_ID), b"", sender=stranger)
 
 
+@pytest.mark.parametrize("side", ["home", "remote"])
+def test_execute_transfer__called_by_anyone_but_the_bridge__reverts_only_self(request, side, stranger):
+    bridge = request.getfixturevalue(side)
+    payload = cubes_payload(0, stranger, stranger, [1], [0], [0])
+    with reverts(bridge.OnlySelf):
+        bridge.executeTransfer(
+            CHAIN_ID, transfer_id(CHAIN_ID, bridge.peer(CHAIN_ID), 0), payload, sender=stranger
+        )
+
+
 def test_receive__remote_from_a_sender_that_is_not_the_peer__reverts_unknown_peer(
     world, remote, remote_cubes, stranger
 ):
@@ -385,7 +511,7 @@ def test_receive__remote_from_a_sender_that_is_not_the_peer__reverts_unknown_pee
         src=world.home_messenger,
         sender=world.home_lbc_bridge,
         receiver=remote,
-        payload=cubes_out_payload(stranger, [1], [0], [0]),
+        payload=cubes_payload(0, stranger, stranger, [1], [0], [0]),
     )
     with reverts(remote.UnknownPeer, srcChainId=CHAIN_ID, sender=world.home_lbc_bridge.address):
         world.deliver(forged)
@@ -397,11 +523,314 @@ def test_receive__home_from_a_sender_that_is_not_the_peer__reverts_unknown_peer(
 ):
     world.remote_messenger.grantRole(SENDER_ROLE, stranger, sender=admin)
     receipt = world.remote_messenger.sendMessage(
-        CHAIN_ID, home, cubes_home_payload(stranger, [abroad]), sender=stranger
+        CHAIN_ID, home, cubes_payload(0, stranger, stranger, [abroad], [2], [0]), sender=stranger
     )
     with reverts(home.UnknownPeer, srcChainId=CHAIN_ID, sender=stranger.address):
         world.deliver(world.sent(receipt))
     assert home.lockedFor(abroad) == CHAIN_ID
+
+
+# --------------------------------------------------------------------------------------------- replay record
+
+
+@pytest.mark.parametrize("direction", ["out", "home"])
+def test_replay__cubes_reattested_through_a_new_messenger_pair_after_a_swap__revert_already_received(
+    world, cubes, remote_cubes, alice, bob, stranger, mined_cube, direction
+):
+    # Out, a second copy would be minted; home, the cube would be released twice (to another holder, had
+    # it come home since). The bridge's own record refuses the transfer before either.
+    message = world.move_cubes_out(alice, [mined_cube], to=bob)
+    if direction == "home":
+        message = world.send_cubes_home(bob, [mined_cube], to=stranger)
+        world.deliver(message)
+    bridge = world.bridge_at(message.receiver)
+    fresh = world.swap_messengers()
+    again = world.reattest(message, fresh)
+    with reverts(bridge.AlreadyReceived, transferId=world.transfer_id(message)):
+        world.deliver(again, to=fresh.home if direction == "home" else fresh.remote)
+    if direction == "home":
+        assert cubes.ownerOf(mined_cube) == stranger.address
+        assert world.unlocked_sides(mined_cube) == ["home"]
+    else:
+        assert remote_cubes.ownerOf(mined_cube) == bob.address
+        assert remote_cubes.balanceOf(bob) == 1
+        assert world.unlocked_sides(mined_cube) == ["remote"]
+
+
+def test_swap__cubes_in_flight__are_delivered_once_through_the_new_messenger_trusting_the_old_source(
+    world, remote, remote_cubes, alice, bob, mined_cube
+):
+    message = world.send_cubes_out(alice, [mined_cube], to=bob)
+    fresh = world.swap_messengers(trust_old=True)
+    with reverts(remote.NotMessenger, caller=world.remote_messenger.address):
+        world.deliver(message)
+    assert world.unlocked_sides(mined_cube) == []
+    world.deliver(message, to=fresh.remote)
+    assert remote_cubes.ownerOf(mined_cube) == bob.address
+    with reverts(fresh.remote.AlreadyExecuted, messageId=message.message_id):
+        world.deliver(message, to=fresh.remote)
+    again = world.forge(
+        src=message.src_messenger, sender=message.sender, receiver=message.receiver, payload=message.payload
+    )
+    with reverts(remote.AlreadyReceived, transferId=world.transfer_id(message)):
+        world.deliver(again, to=fresh.remote)
+    assert world.unlocked_sides(mined_cube) == ["remote"]
+
+
+# ----------------------------------------------------------------------------------- held transfers, refunds
+
+
+@pytest.fixture
+def held_out(world, remote, cubes, alice, bob, stranger, mined_cube, mint_cubes) -> tuple[Message, int, int]:
+    """Alice sends her mined cube and a fresh tier-1 cube W to Bob; W already exists on the remote side
+    (colluding signers minted a copy for the stranger), so the whole transfer is held there. Returns the
+    message, the mined cube and W."""
+    (w,) = mint_cubes(alice, 1, tier=1)
+    forge_remote_copy(world, w, stranger, tier=1)
+    message = world.send_cubes_out(alice, [mined_cube, w], to=bob)
+    receipt = world.deliver(message)
+    assert_held(receipt, remote, message, TOKEN_ALREADY_EXISTS)
+    return message, mined_cube, w
+
+
+@pytest.mark.parametrize("by", ["sender", "recipient"])
+def test_refund__held_out_cubes__are_released_to_their_sender_at_home_with_their_data(
+    world, home, remote, cubes, alice, bob, stranger, held_out, by
+):
+    message, cube, w = held_out
+    data = {i: tuple(cubes.nodeData(i)) for i in (cube, w)}
+    assert world.unlocked_sides(cube) == []  # held: on neither side
+    assert world.remote_owner(cube) is None
+
+    receipt, back = world.refund(message, alice if by == "sender" else bob)
+    assert events(receipt, remote, "TransferRefundSent") == [
+        {"transferId": world.transfer_id(message), "srcChainId": CHAIN_ID, "messageId": back.message_id}
+    ]
+    assert back.payload == as_refund(message.payload)
+    assert world.unlocked_sides(cube) == []  # on its way back
+
+    receipt = world.deliver(back)
+    assert events(receipt, home, "TransferRefunded") == [
+        {
+            "transferId": transfer_id(CHAIN_ID, home, payload_nonce(message.payload)),
+            "dstChainId": CHAIN_ID,
+            "to": alice.address,
+        }
+    ]
+    for cube_id in (cube, w):
+        assert cubes.ownerOf(cube_id) == alice.address
+        assert home.lockedFor(cube_id) == 0
+        assert tuple(cubes.nodeData(cube_id)) == data[cube_id]
+    assert (cubes.tierOf(cube), cubes.tierOf(w)) == (2, 1)
+    assert world.unlocked_sides(cube) == ["home"]
+    assert world.remote_owner(w) == stranger.address  # the forged copy is untouched
+    assert home.outbox(payload_nonce(message.payload)) == NOTHING
+
+
+def test_retry__held_out_cubes_while_one_still_exists_remotely__reverts_and_stays_held(
+    world, remote, held_out
+):
+    message, cube, _ = held_out
+    with reverts(world.remote_cubes.TokenAlreadyExists):
+        world.retry(message)
+    assert world.held(message)
+    assert world.remote_owner(cube) is None
+
+
+def test_refund__by_neither_sender_nor_recipient__reverts_not_sender_or_recipient(
+    world, remote, stranger, held_out
+):
+    message, cube, _ = held_out
+    with reverts(remote.NotSenderOrRecipient, caller=stranger.address):
+        world.refund(message, stranger)
+    assert world.held(message)
+    assert world.unlocked_sides(cube) == []
+
+
+def test_refund__then_retry__reverts_not_held_and_delivered_twice_releases_once(
+    world, home, remote, cubes, alice, held_out
+):
+    message, cube, _ = held_out
+    _, back = world.refund(message, alice)
+    with reverts(remote.NotHeld, transferId=world.transfer_id(message)):
+        world.retry(message)
+    world.deliver(back)
+    with reverts(world.home_messenger.AlreadyExecuted, messageId=back.message_id):
+        world.deliver(back)
+    again = world.forge(
+        src=back.src_messenger, sender=back.sender, receiver=back.receiver, payload=back.payload
+    )
+    with reverts(home.NotRefundable, dstChainId=CHAIN_ID, nonce=payload_nonce(back.payload)):
+        world.deliver(again)
+    assert cubes.ownerOf(cube) == alice.address
+    assert world.unlocked_sides(cube) == ["home"]
+
+
+@pytest.mark.parametrize("by", ["sender", "recipient"])
+def test_refund__held_home_cubes__are_re_minted_to_their_sender_with_their_tier_and_total_mined(
+    world, home, remote, remote_cubes, cubes, alice, bob, stranger, abroad, mint_cubes, by
+):
+    # Bob holds `abroad` remotely, and a forged copy of Z (which never left Alice at home). He sends both
+    # home to the stranger: Z is not locked for this chain, so the whole transfer is held at home.
+    (z,) = mint_cubes(alice, 1, tier=3)
+    forge_remote_copy(world, z, bob, tier=3, mined=5)
+    mined = remote_cubes.totalMinedOf(abroad)
+    assert mined == total_mined(cubes, abroad) > 0
+    message = world.send_cubes_home(bob, [abroad, z], to=stranger)
+    assert message.payload == cubes_payload(0, bob, stranger, [abroad, z], [2, 3], [mined, 5])
+    assert world.unlocked_sides(abroad) == []
+    receipt = world.deliver(message)
+    assert_held(receipt, home, message, error_data("NotLockedFor(uint256,uint256)", z, CHAIN_ID))
+    assert world.unlocked_sides(abroad) == []  # the release of both was undone: held
+    assert home.lockedFor(abroad) == CHAIN_ID
+
+    receipt, back = world.refund(message, bob if by == "sender" else stranger)
+    assert events(receipt, home, "TransferRefundSent") == [
+        {"transferId": world.transfer_id(message), "srcChainId": CHAIN_ID, "messageId": back.message_id}
+    ]
+    assert world.unlocked_sides(abroad) == []
+
+    receipt = world.deliver(back)
+    assert events(receipt, remote, "TransferRefunded") == [
+        {"transferId": transfer_id(CHAIN_ID, remote, 0), "dstChainId": CHAIN_ID, "to": bob.address}
+    ]
+    assert (remote_cubes.ownerOf(abroad), remote_cubes.ownerOf(z)) == (bob.address, bob.address)
+    assert (remote_cubes.tierOf(abroad), remote_cubes.totalMinedOf(abroad)) == (2, mined)
+    assert (remote_cubes.tierOf(z), remote_cubes.totalMinedOf(z)) == (3, 5)
+    assert world.unlocked_sides(abroad) == ["remote"]
+    assert home.lockedFor(abroad) == CHAIN_ID
+    assert cubes.ownerOf(z) == alice.address  # the original never moved
+    assert remote.outbox(0) == NOTHING
+
+
+def test_refund__of_cubes_never_sent__reverts_not_refundable_and_moves_nothing(
+    world, home, remote, cubes, bob, stranger, abroad
+):
+    # Colluding signers forge refunds: at home, of the cube that is away (its transfer 0 was delivered,
+    # but to Bob, not the stranger); remotely, of a transfer the remote bridge never sent.
+    forged = world.forge(
+        src=world.remote_messenger,
+        sender=remote,
+        receiver=home,
+        payload=cubes_payload(0, stranger, stranger, [abroad], [2], [0], kind=REFUND),
+    )
+    with reverts(home.NotRefundable, dstChainId=CHAIN_ID, nonce=0):
+        world.deliver(forged)
+    forged = world.forge(
+        src=world.home_messenger,
+        sender=home,
+        receiver=remote,
+        payload=cubes_payload(9, stranger, stranger, [abroad + 1], [0], [0], kind=REFUND),
+    )
+    with reverts(remote.NotRefundable, dstChainId=CHAIN_ID, nonce=9):
+        world.deliver(forged)
+    assert cubes.ownerOf(abroad) == home.address
+    assert world.remote_owner(abroad + 1) is None
+    assert world.unlocked_sides(abroad) == ["remote"]
+
+
+# ----------------------------------------------------------------------------------------- the largest batch
+
+
+@pytest.fixture
+def batch(cubes, alice, mint_cubes, advance, world) -> list[int]:
+    """MAX_CUBES cold cubes of Alice's, 100 of each tier, each with some LBC mined (claimed), the home
+    bridge approved for all of them."""
+    ids = [cube_id for tier in range(4) for cube_id in mint_cubes(alice, MAX_CUBES // 4, tier=tier)]
+    advance(1_000)
+    cubes.batchClaimRewards(ids, sender=alice)
+    cubes.setApprovalForAll(world.cube_bridge, True, sender=alice)
+    return ids
+
+
+def test_max_batch__400_cubes_out_and_back__each_delivery_within_half_a_block(
+    world, cubes, remote_cubes, alice, bob, newcomer, batch, record_property
+):
+    data = {i: (cubes.tierOf(i), total_mined(cubes, i)) for i in batch}
+    out = world.send_cubes_out(alice, batch, to=bob, approve=False)
+    delivered = world.deliver(out)
+    assert delivered.gas_used <= HALF_A_BLOCK
+    record_property("gas: deliver 400 cubes at the remote (mint)", delivered.gas_used)
+    assert remote_cubes.balanceOf(bob) == MAX_CUBES
+    for cube_id in (batch[0], batch[150], batch[-1]):
+        assert (remote_cubes.tierOf(cube_id), remote_cubes.totalMinedOf(cube_id)) == data[cube_id]
+        assert world.unlocked_sides(cube_id) == ["remote"]
+
+    back = world.send_cubes_home(bob, batch, to=newcomer)
+    assert back.payload == cubes_payload(
+        0, bob, newcomer, batch, [data[i][0] for i in batch], [data[i][1] for i in batch]
+    )
+    delivered = world.deliver(back)
+    assert delivered.gas_used <= HALF_A_BLOCK
+    record_property("gas: deliver 400 cubes at home (release)", delivered.gas_used)
+    assert cubes.balanceOf(newcomer) == MAX_CUBES
+    assert cubes.ownersOf(batch) == [newcomer.address] * MAX_CUBES
+
+
+def test_max_batch__400_cubes_held_both_ways__each_refund_delivered_within_half_a_block(
+    world, cubes, remote_cubes, alice, bob, newcomer, batch, record_property
+):
+    # The last cube of the batch has a remote copy already (Bob's, minted by colluding signers): out, the
+    # whole batch is held at the remote side; home, that cube is not locked for the route and the whole
+    # batch is held at home. Each time the sender refunds, and the refund moves all 400 cubes.
+    last = batch[-1]
+    forge_remote_copy(world, last, bob, tier=3)
+    out = world.send_cubes_out(alice, batch, to=bob, approve=False)
+    receipt = world.deliver(out)
+    assert_held(receipt, world.remote_cube_bridge, out, TOKEN_ALREADY_EXISTS)
+    receipt, back = world.refund(out, alice)
+    record_property("gas: refund 400 cubes at the remote (send)", receipt.gas_used)
+    delivered = world.deliver(back)
+    assert delivered.gas_used <= HALF_A_BLOCK
+    record_property("gas: deliver the refund of 400 cubes at home (release)", delivered.gas_used)
+    assert cubes.ownersOf(batch) == [alice.address] * MAX_CUBES
+
+    world.deliver(world.send_cubes_out(alice, batch[:-1], to=bob, approve=False))
+    assert remote_cubes.balanceOf(bob) == MAX_CUBES  # 399 and the forged copy
+    home_bound = world.send_cubes_home(bob, batch, to=newcomer)
+    receipt = world.deliver(home_bound)
+    assert_held(
+        receipt, world.cube_bridge, home_bound, error_data("NotLockedFor(uint256,uint256)", last, CHAIN_ID)
+    )
+    receipt, back = world.refund(home_bound, bob)
+    record_property("gas: refund 400 cubes at home (send)", receipt.gas_used)
+    delivered = world.deliver(back)
+    assert delivered.gas_used <= HALF_A_BLOCK
+    record_property("gas: deliver the refund of 400 cubes at the remote (mint)", delivered.gas_used)
+    assert remote_cubes.balanceOf(bob) == MAX_CUBES
+    assert cubes.balanceOf(newcomer) == 0
+    assert [world.unlocked_sides(i) for i in (batch[0], batch[200], batch[-2])] == [["remote"]] * 3
+
+
+# The project's own gas setting for Polygon (ape-config.yaml: gas_limit auto, multiplier 1.2), which the
+# relayer (link_ops.bridge.relayer) uses for every delivery.
+LIVE_GAS_MULTIPLIER = 1.2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "contract bug: BridgeBase.receiveMessage executes an arrival in `try this.executeTransfer(...)` and "
+        "holds it on any failure, out-of-gas included, so eth_estimateGas finds the least gas at which the "
+        "hold succeeds, not the execution: from about 80 cubes out (150 home) a delivery given the estimate, "
+        "or 1.2 times it as the relayer sends on Polygon, holds the transfer instead of executing it (and a "
+        "relayer short of gas can hold any large transfer). Fix: revert instead of holding when the "
+        "self-call ran out of gas (empty reason and gasleft() under 1/63 of what it was given), as "
+        "Optimism's CrossDomainMessenger guards its relay."
+    ),
+)
+def test_deliver__a_large_batch_with_the_gas_eth_estimate_gas_names__executes_it_instead_of_holding_it(
+    world, remote, remote_cubes, alice, bob, cubes, mint_cubes
+):
+    ids = mint_cubes(alice, 100, tier=1)
+    cubes.setApprovalForAll(world.cube_bridge, True, sender=alice)
+    out = world.send_cubes_out(alice, ids, to=bob, approve=False)
+    messenger = world.destination(out)
+    signatures = world.signatures(out)
+    estimate = messenger.deliver.estimate_gas_cost(out.as_tuple(), signatures, sender=world.relayer)
+    receipt = world.deliver(out, signatures, gas_limit=int(estimate * LIVE_GAS_MULTIPLIER))
+    assert events(receipt, remote, "TransferHeld") == []
+    assert remote_cubes.balanceOf(bob) == 100
 
 
 # --------------------------------------------------------------------------------------------- pausing
@@ -449,6 +878,20 @@ def test_pause__not_pauser__reverts(remote, stranger):
         remote.pause(sender=stranger)
 
 
+@pytest.mark.parametrize("side", ["home", "remote"])
+def test_pause__a_guardian_with_only_the_pauser_role__pauses_and_cannot_unpause(
+    request, side, admin, operator
+):
+    bridge = request.getfixturevalue(side)
+    bridge.grantRole(PAUSER_ROLE, operator, sender=admin)
+    bridge.pause(sender=operator)
+    with reverts(
+        bridge.AccessControlUnauthorizedAccount, account=operator.address, neededRole=DEFAULT_ADMIN_ROLE
+    ):
+        bridge.unpause(sender=operator)
+    assert bridge.paused()
+
+
 # --------------------------------------------------------------------------------------------- RemoteCube
 
 
@@ -463,7 +906,7 @@ def test_remote_cube__mint_and_burn_by_anyone_but_the_bridge__revert_not_bridge(
 
 
 @pytest.mark.parametrize(("tier", "mined"), [(4, 0), (255, 10**18), (0, MINED_LIMIT), (3, 2**256 - 1)])
-def test_remote_cube__tier_above_3_or_total_mined_from_2_pow_94__reverts_invalid_cube_data(
+def test_remote_cube__tier_above_3_or_total_mined_from_2_pow_94__is_held_invalid_cube_data(
     world, remote, remote_cubes, home, stranger, tier, mined
 ):
     # Only a forged message can carry such data: the home cubes have 4 tiers and mine far less.
@@ -471,11 +914,13 @@ def test_remote_cube__tier_above_3_or_total_mined_from_2_pow_94__reverts_invalid
         src=world.home_messenger,
         sender=home,
         receiver=remote,
-        payload=cubes_out_payload(stranger, [77], [tier], [mined]),
+        payload=cubes_payload(10**6, stranger, stranger, [77], [tier], [mined]),
     )
-    with reverts(remote_cubes.InvalidCubeData, tier=tier, totalMined=mined):
-        world.deliver(forged)
+    receipt = world.deliver(forged)
+    assert_held(receipt, remote, forged, error_data("InvalidCubeData(uint8,uint256)", tier, mined))
     assert world.remote_owner(77) is None
+    with reverts(remote_cubes.InvalidCubeData, tier=tier, totalMined=mined):
+        world.retry(forged)
 
 
 def test_remote_cube__the_largest_data__is_stored_exactly(world, remote, remote_cubes, home, stranger):
@@ -483,7 +928,7 @@ def test_remote_cube__the_largest_data__is_stored_exactly(world, remote, remote_
         src=world.home_messenger,
         sender=home,
         receiver=remote,
-        payload=cubes_out_payload(stranger, [77, 78], [3, 0], [MINED_LIMIT - 1, 1]),
+        payload=cubes_payload(10**6, stranger, stranger, [77, 78], [3, 0], [MINED_LIMIT - 1, 1]),
     )
     world.deliver(forged)
     assert (remote_cubes.tierOf(77), remote_cubes.totalMinedOf(77)) == (3, MINED_LIMIT - 1)
@@ -507,7 +952,7 @@ def test_remote_cube__empty_base_uri__token_uri_is_empty(project, world, admin, 
         src=world.home_messenger,
         sender=home,
         receiver=bridge,
-        payload=cubes_out_payload(stranger, [5], [1], [0]),
+        payload=cubes_payload(10**6, stranger, stranger, [5], [1], [0]),
     )
     world.deliver(forged)
     assert collection.tokenURI(5) == ""

@@ -1,11 +1,11 @@
 """Reverts reach users by name (link_ops.contracts.errors, link_ops.cli.errors): a library error raised deep
-inside a call (Solady's TransferFromFailed() under a bridge's token pull) and errors with arguments, from
-real transactions on the bridge world."""
+inside a call (Solady's TransferFromFailed() under a bridge's token pull) and errors with arguments, the
+bridge's own among them, from real transactions on the bridge world."""
 
 from __future__ import annotations
 
 import pytest
-from _bridge_world import CHAIN_ID, LBC
+from _bridge_world import CHAIN_ID, LBC, MAX_CUBES, lbc_payload, transfer_id
 from ape.exceptions import ContractLogicError
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
@@ -62,3 +62,14 @@ def test_a_cube_that_does_not_exist__named_with_the_bridge(world, alice, cubes):
         world.cube_bridge.send(CHAIN_ID, alice, [999_999], sender=alice)
     assert describe_revert(caught.value) == "TokenDoesNotExist()"
     assert describe(caught.value).endswith(": no cube has that id on this chain")
+
+
+def test_the_bridges_own_errors__named_with_their_arguments(world, alice):
+    with pytest.raises(ContractLogicError) as caught:
+        world.cube_bridge.send(CHAIN_ID, alice, list(range(1, MAX_CUBES + 2)), sender=alice)
+    assert describe_revert(caught.value) == f"TooManyCubes(count={MAX_CUBES + 1}, max={MAX_CUBES})"
+
+    bridge = world.home_lbc_bridge
+    with pytest.raises(ContractLogicError) as caught:
+        world.remote_lbc_bridge.retry(CHAIN_ID, bridge, lbc_payload(7, alice, alice, LBC), sender=alice)
+    assert describe_revert(caught.value) == f"NotHeld(transferId=0x{transfer_id(CHAIN_ID, bridge, 7).hex()})"
