@@ -111,16 +111,16 @@ abstract contract BridgeBase is IBridge, Governed, Pausable {
             return;
         }
         if (kind != _TRANSFER) revert UnknownKind(kind);
-        bytes32 id = transferId(srcChainId, srcSender, nonce);
-        bytes32 word = _receivedWord(srcChainId, srcSender, nonce);
-        uint256 bits = _received[word];
-        uint256 bit = 1 << (nonce & 0xff);
-        if (bits & bit != 0) revert AlreadyReceived(id);
-        _received[word] = bits | bit;
+        bytes32 id = _markReceived(srcChainId, srcSender, nonce);
         // Executed through a self-call, so that whatever stops it (a limit, a paused token, a missing
         // role) holds the transfer for a retry or a refund instead of leaving it undeliverable.
+        uint256 gasBefore = gasleft();
         try this.executeTransfer(srcChainId, id, payload) {}
         catch (bytes memory reason) {
+            // Out of gas inside (it used up the 63/64 it was given, and says nothing): the delivery
+            // reverts, to be made again with enough gas, rather than hold a transfer that would execute.
+            // Otherwise gas estimation would settle on holding, and a relayer could force holds.
+            if (reason.length == 0 && gasleft() <= gasBefore / 64) revert NotEnoughGas();
             held[id] = keccak256(payload);
             emit TransferHeld(id, srcChainId, srcSender, messageId, payload, reason);
         }
@@ -236,6 +236,16 @@ abstract contract BridgeBase is IBridge, Governed, Pausable {
         _refund(dstChainId, id, payload);
         (,, address from,) = abi.decode(payload[:128], (uint256, uint64, address, address));
         emit TransferRefunded(id, dstChainId, from);
+    }
+
+    /// @dev Records transfer `nonce` of `srcBridge` on `srcChainId` as received (once) and returns its id.
+    function _markReceived(uint256 srcChainId, address srcBridge, uint64 nonce) private returns (bytes32 id) {
+        id = transferId(srcChainId, srcBridge, nonce);
+        bytes32 word = _receivedWord(srcChainId, srcBridge, nonce);
+        uint256 bits = _received[word];
+        uint256 bit = 1 << (nonce & 0xff);
+        if (bits & bit != 0) revert AlreadyReceived(id);
+        _received[word] = bits | bit;
     }
 
     /// @dev Removes held transfer `payload` of `srcBridge` on `srcChainId` and returns its id.

@@ -24,7 +24,7 @@ import {IMessageReceiver} from "./IMessenger.sol";
 ///   re-minted, cubes released or re-minted with their data).
 /// No value is created either way: a refund is paid only against an unspent commitment of the source.
 ///
-/// Every payload starts with the same four words: `abi.encode(uint8 kind, uint64 nonce, address from,
+/// Every payload starts with the same four words: `abi.encode(uint256 kind, uint64 nonce, address from,
 /// address to, ...)`, kind 1 a transfer, 2 the refund of transfer `nonce` (the transfer's payload with its
 /// kind changed).
 interface IBridge is IMessageReceiver, IGoverned {
@@ -53,6 +53,9 @@ interface IBridge is IMessageReceiver, IGoverned {
     error UnknownKind(uint256 kind);
     /// @notice Only the bridge itself may call this.
     error OnlySelf();
+    /// @notice The delivery ran out of gas while the transfer executed: deliver it again with more gas
+    /// (nothing was received; a transfer is held only when it fails for a reason of its own).
+    error NotEnoughGas();
 
     /// @notice The peer of this bridge on chain `chainId` is now `peer` (zero: unwired).
     event PeerSet(uint256 indexed chainId, address peer);

@@ -177,7 +177,7 @@ def check_send(
         )
     if bridge.paused():
         raise BridgeSendError(
-            f"the {asset} bridge on {where.key} is paused: wait for its pauser to unpause it"
+            f"the {asset} bridge on {where.key} is paused: wait until its admin unpauses it"
         )
     if isinstance(amount, int):
         balance = int(source.lbc.balanceOf(holder))

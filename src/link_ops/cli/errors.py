@@ -28,8 +28,11 @@ REVERT_HINTS: dict[str, str] = {
     "NotOwnerNorApproved": "the account neither holds that cube nor is approved for it",
     "NotCubeOwner": "the account does not hold that cube",
     "NotHolder": "the account does not hold that cube",
-    "EnforcedPause": "the contract is paused: wait for its pauser to unpause it",
-    "LimitExceeded": "over the bridge's daily limit: send less, or wait for the limit to refill",
+    "EnforcedPause": "the contract is paused (by its guardian): it resumes when its admin unpauses it",
+    "LimitExceeded": "over the route's limit: send less, or wait for the limit to refill",
+    "TooManyCubes": "more cubes than one message carries: send them in several",
+    "NotHeld": "that transfer is not held here (retried or refunded already?): `ape run held` lists them",
+    "NotEnoughGas": "the delivery ran out of gas while the transfer executed: deliver again with more gas",
     "UnsupportedRoute": "the bridge is not wired to that chain: run `ape run deploy_bridge` on both sides",
     "AccessControlUnauthorizedAccount": "the account lacks the role this needs: use the admin's account",
 }

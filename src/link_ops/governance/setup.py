@@ -576,7 +576,8 @@ def finish_chain_setup(
     keys = check_no_eoa_roles(*recorded_contracts(directory), from_block=from_block, allow=[guardian_address])
     if keys:
         raise RoleError(
-            "keys still hold roles: " + "; ".join(str(k) for k in keys)
+            "keys still hold roles: "
+            + "; ".join(str(k) for k in keys)
             + ". Revoke them through the Safe (`ape run govern propose ... revokeRole ...`)"
         )
     return result

@@ -807,18 +807,6 @@ def test_max_batch__400_cubes_held_both_ways__each_refund_delivered_within_half_
 LIVE_GAS_MULTIPLIER = 1.2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "contract bug: BridgeBase.receiveMessage executes an arrival in `try this.executeTransfer(...)` and "
-        "holds it on any failure, out-of-gas included, so eth_estimateGas finds the least gas at which the "
-        "hold succeeds, not the execution: from about 80 cubes out (150 home) a delivery given the estimate, "
-        "or 1.2 times it as the relayer sends on Polygon, holds the transfer instead of executing it (and a "
-        "relayer short of gas can hold any large transfer). Fix: revert instead of holding when the "
-        "self-call ran out of gas (empty reason and gasleft() under 1/63 of what it was given), as "
-        "Optimism's CrossDomainMessenger guards its relay."
-    ),
-)
 def test_deliver__a_large_batch_with_the_gas_eth_estimate_gas_names__executes_it_instead_of_holding_it(
     world, remote, remote_cubes, alice, bob, cubes, mint_cubes
 ):
@@ -830,6 +818,21 @@ def test_deliver__a_large_batch_with_the_gas_eth_estimate_gas_names__executes_it
     estimate = messenger.deliver.estimate_gas_cost(out.as_tuple(), signatures, sender=world.relayer)
     receipt = world.deliver(out, signatures, gas_limit=int(estimate * LIVE_GAS_MULTIPLIER))
     assert events(receipt, remote, "TransferHeld") == []
+    assert remote_cubes.balanceOf(bob) == 100
+
+
+def test_deliver__too_little_gas_for_the_transfer__reverts_not_enough_gas_and_holds_nothing(
+    world, remote, remote_cubes, alice, bob, cubes, mint_cubes
+):
+    # Enough for the messenger and the hold, not for minting 100 cubes: a relayer cannot force a hold.
+    ids = mint_cubes(alice, 100, tier=1)
+    cubes.setApprovalForAll(world.cube_bridge, True, sender=alice)
+    out = world.send_cubes_out(alice, ids, to=bob, approve=False)
+    with reverts(remote.NotEnoughGas):
+        world.deliver(out, gas_limit=1_000_000)
+    assert remote_cubes.balanceOf(bob) == 0
+    assert not world.executed(out)
+    world.deliver(out)  # with the gas it needs, it executes
     assert remote_cubes.balanceOf(bob) == 100
 
 
