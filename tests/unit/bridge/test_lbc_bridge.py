@@ -122,7 +122,9 @@ def held_event(receipt, bridge, message: Message, reason: bytes) -> None:
         {
             "transferId": transfer_id(message.src_chain_id, message.sender, payload_nonce(message.payload)),
             "srcChainId": message.src_chain_id,
+            "srcBridge": message.sender,
             "messageId": message.message_id,
+            "payload": message.payload,
             "reason": HexBytes(reason),
         }
     ]
