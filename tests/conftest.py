@@ -34,8 +34,13 @@ LONGEST_FIRST = (
     "unit/bridge/test_lbc_bridge.py",
     "integration/test_fork_upstream.py",
     "unit/bridge/test_cube_bridge.py",
+    "property/test_bridge_state_machine.py",
+    "integration/test_governed_bridge.py",
+    "integration/test_govern_script.py",
     "integration/test_isolation_plugin.py",
     "integration/test_demo_and_gas.py",
+    "integration/test_governance_setup.py",
+    "integration/test_governance_flow.py",
 )
 
 
