@@ -155,7 +155,7 @@ def dry_run_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group()
 def cli() -> None:
-    """Govern: propose, pending, execute, cancel, …
+    """Govern through the Safe and the timelock.
 
     The Safe proposes, the timelock waits, anyone executes; each sending command takes --dry-run.
     """

@@ -341,3 +341,33 @@ def test_a_message_meant_for_another_chain_or_bridge_is_rejected_and_mints_nothi
     relayer = Relayer([world.home, world.remote], world.chains, keys, store, world.admin)
     assert relayer.poll().delivered == [sent.message_id]  # the genuine delivery still goes through, once
     assert supplies(world)[1] == remote_supply + 3 * LBC
+
+
+def test_a_transfer_held_at_home_is_listed_and_retried_there(world, relayer, accounts):
+    # Home's bridge is deployed after block 0 (the protocol came first): listing reads from that block on.
+    frank = accounts[6]
+    fund(world, frank, 20 * LBC)
+    out = world.bridge.bridge_assets("polygon", "ethereum", "LBC", 20 * LBC, frank)
+    assert relayer.poll().delivered == [out.message_id]
+    assert world.home.deployed_at_block > 0
+    with world.chains.on("polygon"):
+        world.home.lbc_bridge.setLimits(ETHEREUM.chain_id, 10**24, 5 * LBC, sender=world.admin)
+    world.chains.advance_time("polygon", DAY)
+    try:
+        back = world.bridge.bridge_assets("ethereum", "polygon", "LBC", 8 * LBC, frank)
+        assert list(relayer.poll().held) == [back.message_id]
+        with world.chains.on("polygon"):
+            (held,) = held_transfers(world.home)
+            assert (held.asset, held.transfer.amount, held.src_chain_id) == (
+                "LBC",
+                8 * LBC,
+                ETHEREUM.chain_id,
+            )
+            world.home.lbc_bridge.setLimits(ETHEREUM.chain_id, 10**24, 10 * LBC, sender=world.admin)
+            before = int(world.protocol.lbc.balanceOf(frank))
+            retry(world.home, held, accounts[5])
+            assert int(world.protocol.lbc.balanceOf(frank)) == before + 8 * LBC
+            assert held_transfers(world.home) == []
+    finally:
+        with world.chains.on("polygon"):
+            world.home.lbc_bridge.setLimits(ETHEREUM.chain_id, 10**24, 10**24, sender=world.admin)

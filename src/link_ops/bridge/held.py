@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ape import chain
 from ape.exceptions import ContractLogicError
 from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
@@ -105,9 +106,11 @@ class HeldTransfer:
 def held_transfers(side: BridgeSide, *, from_block: int | None = None) -> list[HeldTransfer]:
     """The transfers still held by `side`'s bridges (call it on that chain), oldest first."""
     start = side.deployed_at_block if from_block is None else from_block
+    head = int(chain.blocks.height)
     found: list[HeldTransfer] = []
     for asset, bridge in (("LBC", side.lbc_bridge), ("CUBE", side.cube_bridge)):
-        for log in bridge.TransferHeld.range(start):
+        # range(start, stop): with one argument ape takes it as the stop block.
+        for log in bridge.TransferHeld.range(start, head + 1) if start <= head else []:
             transfer_id = "0x" + bytes(log.transferId).hex()
             if int.from_bytes(bytes(bridge.held(transfer_id)), "big") == 0:
                 continue  # retried or refunded since
