@@ -74,7 +74,13 @@ def safe_singletons(deployer: Any = None, *, report: Reporter | None = None) -> 
         )
     key = (chain_id, genesis_hash())
     known = _INJECTED.get(key)
-    if known is not None and has_code(known[0]) and has_code(known[1]):
+    # The very code, not just some: after a local chain is reverted (tests), another contract can be
+    # deployed at the address this process once gave the singleton or the factory.
+    if (
+        known is not None
+        and _holds(known[0], safe_contracts.SINGLETON)
+        and _holds(known[1], safe_contracts.PROXY_FACTORY)
+    ):
         singleton_address, factory_address = known
     else:
         if deployer is None or not hasattr(deployer, "address"):
@@ -92,6 +98,12 @@ def safe_singletons(deployer: Any = None, *, report: Reporter | None = None) -> 
         safe_contracts.at(safe_contracts.PROXY_FACTORY, factory_address),
         canonical=False,
     )
+
+
+def _holds(address: str, name: str) -> bool:
+    """Whether `address` holds exactly the runtime code of Safe's contract `name`."""
+    runtime = bytes(safe_contracts.contract_type(name).get_runtime_bytecode() or b"")
+    return bool(runtime) and bytes(chain.provider.get_code(address) or b"") == runtime
 
 
 def validate_owners(owners: Sequence[Any], threshold: int) -> list[str]:
