@@ -65,8 +65,12 @@ ORIGINALS: dict[str, Callable[..., Any]] = {}
 
 
 def pytest_configure(config: object) -> None:
-    """As a pytest plugin (``-p _ape_speed``): installs the speed-ups for that session."""
+    """As a pytest plugin (``-p _ape_speed``): installs the speed-ups for that session, and lets its anvil
+    take as long to start as the suite's own (a busy machine needs more than ape's 20 s)."""
+    from link_ops.cli.network import patient_anvil_start
+
     install()
+    patient_anvil_start()
 
 
 def install() -> None:
