@@ -166,6 +166,7 @@ def run_through_timelock(
     calls: Sequence[Call],
     *,
     salt: bytes = ZERO_BYTES32,
+    gas_limit: int | None = None,
     report: Reporter | None = None,
 ) -> Any:
     """Makes the timelock perform `calls` now, during its setup phase: scheduled with delay 0 by `sender`
@@ -210,9 +211,12 @@ def run_through_timelock(
             timelock.schedule(
                 call.target, call.value, call.data, operation.predecessor, operation.salt, 0, sender=sender
             )
+    # A call whose cost depends on the block it lands in (a rate change in the same second as the last
+    # one is cheaper) needs a limit above the estimate: `gas_limit`, when given (unused gas is not paid).
+    limit = {} if gas_limit is None else {"gas_limit": gas_limit}
     if operation.batch:
         receipt = timelock.executeBatch(
-            *columns, operation.predecessor, operation.salt, sender=sender, value=operation.value
+            *columns, operation.predecessor, operation.salt, sender=sender, value=operation.value, **limit
         )
     else:
         (call,) = operation.calls
@@ -224,6 +228,7 @@ def run_through_timelock(
             operation.salt,
             sender=sender,
             value=operation.value,
+            **limit,
         )
     say(f"timelock ran operation 0x{operation.id.hex()} ({len(operation.calls)} call(s))")
     return receipt

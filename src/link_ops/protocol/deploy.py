@@ -363,7 +363,11 @@ def _wire_governed(
     if calls:
         # The same calls with the same salt are the same operation: a run interrupted between scheduling
         # and executing finds it and executes it, and no stale operation is left behind for later.
-        receipt = run_through_timelock(timelock, sender, [c for _, c in calls], salt=_salt(calls))
+        # Each call at most what a rate change can take (SET_TIER_RATE_GAS_LIMIT), plus the timelock's own.
+        gas_limit = 100_000 + SET_TIER_RATE_GAS_LIMIT * len(calls)
+        receipt = run_through_timelock(
+            timelock, sender, [c for _, c in calls], salt=_salt(calls), gas_limit=gas_limit
+        )
         if receipt is not None:
             track("timelock: " + "; ".join(step for step, _ in calls), receipt)
     canceller = timelock.CANCELLER_ROLE()
