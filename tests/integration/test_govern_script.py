@@ -19,7 +19,7 @@ from _governance import MIN_DELAY, NEW_RATE, THRESHOLD, deploy_cubes_governed_by
 from link_ops.contracts import safe as safe_contracts
 from link_ops.governance import Governance, deploy_governance, operations
 from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV, ContractRecord, load_record, save_record
-from link_ops.testing.localchains import LocalChains
+from link_ops.testing.localchains import LocalChains, advance_clock
 
 SIGNERS = ("--signer", "TEST::6", "--signer", "TEST::7")
 
@@ -49,8 +49,7 @@ class Stage:
 
     def advance(self, seconds: int) -> None:
         with self.chains.on("polygon") as provider:
-            provider.make_request("evm_increaseTime", [seconds])
-            provider.make_request("evm_mine", [])
+            advance_clock(provider, seconds)
 
     def operation_ids(self) -> list[str]:
         with self.chains.on("polygon"):

@@ -6,6 +6,7 @@ The session's own chain (``polygon:local:foundry``, 31337) stays ape's active ch
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import ape
@@ -121,6 +122,18 @@ class TestPolygonAndEthereumAtOnce:
             assert networks.active_provider is session
             assert chain.chain_id == 31337
         assert int(chains.provider("ethereum").make_request("eth_chainId", []), 16) == 1  # without switching
+
+    def test_advancing_the_clock_counts_from_the_latest_block_when_the_chain_runs_ahead_of_the_wall_clock(
+        self, chains
+    ):
+        provider = chains.provider("polygon")
+        ahead = int(time.time()) + 3_600  # as after a burst of automined blocks, each a second later
+        provider.make_request("evm_setNextBlockTimestamp", [ahead])
+        provider.make_request("evm_mine", [])
+
+        assert chains.advance_time("polygon", 86_400) == ahead + 86_400
+        latest = provider.make_request("eth_getBlockByNumber", ["latest", False])
+        assert int(latest["timestamp"], 16) == ahead + 86_400
 
     def test_a_contract_on_each_chain_keeps_its_own_state(self, chains, tokens, admin, alice):
         assert tokens["polygon"].address == tokens["ethereum"].address  # same deployer, same nonce

@@ -183,9 +183,7 @@ class LocalChains:
         (ape's ``chain.mine(timestamp=...)`` needs a test provider; a stand-in is reached as a node.)
         """
         provider = self[chain].provider
-        provider.make_request("evm_increaseTime", [int(seconds)])
-        provider.make_request("evm_mine", [])
-        return int(provider.make_request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        return advance_clock(provider, seconds)
 
     def on(self, chain: ChainRef) -> AbstractContextManager[ProviderAPI]:
         """Makes `chain` ape's active chain for a ``with`` block (nestable); yields its provider."""
@@ -213,6 +211,19 @@ _CONTRACT_CACHES: dict[str, type[BaseModel]] = {
     "blueprints": ContractType,
     "contract_creation": ContractCreation,
 }
+
+
+def advance_clock(provider: ProviderAPI, seconds: int) -> int:
+    """Mines a block `seconds` after the latest one on `provider`'s node; returns its timestamp.
+
+    Counted from the latest block, not from the wall clock as ``evm_increaseTime`` is: anvil gives each
+    automined block a later second than the one before, so a burst of transactions puts the chain's clock
+    ahead of the wall clock, and a delay "passed" by ``evm_increaseTime`` may not have passed on chain.
+    """
+    latest = int(provider.make_request("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    provider.make_request("evm_setNextBlockTimestamp", [latest + int(seconds)])
+    provider.make_request("evm_mine", [])
+    return latest + int(seconds)
 
 
 def _isolate_caches(info: ChainInfo, tmp: Path) -> Callable[[], None]:

@@ -233,7 +233,10 @@ def accept_admin_on_stand_in(url: str, deployments_dir: Path, admin: str, chain_
     record = load_record(deployments_dir, chain_id)
     if record is None:
         raise UpstreamError(f"`ape run deploy` left no record of chain {chain_id} in {deployments_dir}")
-    _rpc(url, "evm_increaseTime", [2 * 86_400 + 1])
+    # From the last block's time, not the wall clock: a block per transaction puts the chain's clock ahead
+    # of the wall clock when the deployment sends more than one transaction a second.
+    latest = int(_rpc(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    _rpc(url, "evm_setNextBlockTimestamp", [latest + 2 * 86_400 + 1])
     _rpc(url, "evm_mine", [])
     _rpc(url, "anvil_impersonateAccount", [admin])
     _rpc(url, "anvil_setBalance", [admin, hex(10**20)])
