@@ -17,11 +17,18 @@ from rich.table import Table
 
 from link_ops.bridge.connections import connections_from_env
 from link_ops.bridge.deploy import load_bridge_side
-from link_ops.bridge.relayer import Relayer, RoundReport
+from link_ops.bridge.relayer import Relayer, RelayerMetrics, RoundReport
 from link_ops.cli.console import make_console
 from link_ops.cli.errors import user_errors
-from link_ops.cli.options import account_option, chains_option, default_account, no_confirmations_option
+from link_ops.cli.options import (
+    account_option,
+    chains_option,
+    default_account,
+    metrics_port_option,
+    no_confirmations_option,
+)
 from link_ops.exceptions import ConfigurationError
+from link_ops.metrics import MetricsServer, serve_metrics
 from link_ops.model.chains import ChainInfo
 from link_ops.protocol.records import deployments_directory
 from link_ops.store import OpsStore
@@ -55,8 +62,14 @@ def _status(relayer: Relayer, store: OpsStore, report: RoundReport, rounds: int)
 @click.option("--interval", default=2.0, show_default=True, help="seconds between rounds")
 @click.option("--rounds", type=int, default=None, help="stop after this many rounds (default: run on)")
 @no_confirmations_option()
+@metrics_port_option()
 def cli(
-    chains: list[ChainInfo], account, interval: float, rounds: int | None, no_confirmations: bool
+    chains: list[ChainInfo],
+    account,
+    interval: float,
+    rounds: int | None,
+    no_confirmations: bool,
+    metrics_port: int | None,
 ) -> None:
     """Deliver bridge messages, each exactly once.
 
@@ -79,15 +92,24 @@ def cli(
             with connections.on(info.key):
                 sides.append(load_bridge_side(info, directory))
         store = OpsStore()
+        metrics = RelayerMetrics()
+        server: MetricsServer | None = None
+        if metrics_port is not None:
+            server = serve_metrics(metrics.registry, metrics_port)
+            console.print(f"metrics: {server.url}")
 
-    with store:
-        relayer = Relayer(sides, connections, keys, store, payer)
-        done = 0
-        with Live(console=console, auto_refresh=False) as live:
+    try:
+        with store:
+            relayer = Relayer(sides, connections, keys, store, payer, metrics=metrics)
+            done = 0
+            with Live(console=console, auto_refresh=False) as live:
 
-            def show(report: RoundReport) -> None:
-                nonlocal done
-                done += 1
-                live.update(_status(relayer, store, report, done), refresh=True)
+                def show(report: RoundReport) -> None:
+                    nonlocal done
+                    done += 1
+                    live.update(_status(relayer, store, report, done), refresh=True)
 
-            relayer.run(interval=interval, rounds=rounds, on_round=show)
+                relayer.run(interval=interval, rounds=rounds, on_round=show)
+    finally:
+        if server is not None:
+            server.close()

@@ -7,15 +7,18 @@ from dataclasses import dataclass, replace
 
 import ape
 import pytest
+import requests
 from _errors import reverts
 from ape import chain
 from eth_account import Account
+from prometheus_client.parser import text_string_to_metric_families
 
 from link_ops.bridge.client import CrossChainBridge, UnsupportedAssetError, message_from_receipt
 from link_ops.bridge.deploy import BridgeSide, UnsupportedRouteError, deploy_bridges
 from link_ops.bridge.held import HeldTransferError, find_held, held_transfers, refund, retry
-from link_ops.bridge.relayer import Relayer
+from link_ops.bridge.relayer import Relayer, RelayerMetrics
 from link_ops.exceptions import ConfigurationError, UnsupportedChainError
+from link_ops.metrics import serve_metrics
 from link_ops.model.attest import Message, attest, digest
 from link_ops.model.chains import chain_by_key
 from link_ops.protocol.deploy import Protocol, deploy_protocol
@@ -371,3 +374,36 @@ def test_a_transfer_held_at_home_is_listed_and_retried_there(world, relayer, acc
     finally:
         with world.chains.on("polygon"):
             world.home.lbc_bridge.setLimits(ETHEREUM.chain_id, 10**24, 10**24, sender=world.admin)
+
+
+def test_relayer_metrics__scraped_from_metrics__count_what_each_round_did(world, store, accounts):
+    metrics = RelayerMetrics()
+    relayer = Relayer(
+        [world.home, world.remote], world.chains, world.signer_keys[:2], store, world.admin, metrics=metrics
+    )
+    carol = accounts[3]
+    fund(world, carol, 10 * LBC)
+    sent = [world.bridge.bridge_assets("polygon", "ethereum", "LBC", LBC, carol) for _ in range(2)]
+    with world.chains.on("polygon"):
+        home_head = int(chain.blocks.height)
+    assert sorted(relayer.poll().delivered) == sorted(m.message_id for m in sent)
+    relayer.poll()  # a quiet round: counters stay, the round count grows
+
+    server = serve_metrics(metrics.registry, 0)
+    try:
+        text = requests.get(server.url, timeout=60).text
+    finally:
+        server.close()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("link_ops_relayer_messages_seen_total", (("chain", "polygon"),))] == 2
+    delivered_to = (("chain", "ethereum"), ("outcome", "delivered"))
+    assert samples[("link_ops_relayer_deliveries_total", delivered_to)] == 2
+    assert samples[("link_ops_relayer_deliveries_total", (("chain", "polygon"), ("outcome", "failed")))] == 0
+    assert samples[("link_ops_relayer_pending_messages", (("chain", "ethereum"),))] == 0
+    assert samples[("link_ops_relayer_next_block", (("chain", "polygon"),))] == home_head + 1
+    assert samples[("link_ops_relayer_round_duration_seconds_count", ())] == 2
+    assert samples[("link_ops_relayer_last_round_timestamp_seconds", ())] > 0

@@ -28,6 +28,7 @@ from typing import Any
 
 from ape import chain
 from ape.exceptions import ApeException
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from link_ops.bridge.client import message_from_event
 from link_ops.bridge.connections import Connections
@@ -52,6 +53,87 @@ class RoundReport:
     held: dict[str, str] = field(default_factory=dict)
 
 
+class RelayerMetrics:
+    """The relayer's Prometheus metrics on `registry` (labels: chain keys only).
+
+    - ``link_ops_relayer_messages_seen_total{chain}``: messages read on a source chain;
+    - ``link_ops_relayer_deliveries_total{chain, outcome}``: per destination chain, ``delivered`` (by this
+      relayer), ``found_executed`` (by someone else, or processed already), ``failed`` (reverted; retried
+      next round), ``held`` (delivered, and the bridge held the transfer);
+    - ``link_ops_relayer_pending_messages{chain}``: messages waiting for delivery to a chain;
+    - ``link_ops_relayer_head_block{chain}``, ``link_ops_relayer_next_block{chain}``: the source chain's head
+      at the last round and the first block not yet read;
+    - ``link_ops_relayer_round_duration_seconds``: one round, reading and delivering;
+    - ``link_ops_relayer_last_round_timestamp_seconds``: when the last round ended (alert when it is old).
+    """
+
+    OUTCOMES = ("delivered", "found_executed", "failed", "held")
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        prefix = "link_ops_relayer"
+        self.seen = Counter(
+            f"{prefix}_messages_seen", "Messages read at their source", ["chain"], registry=self.registry
+        )
+        self.deliveries = Counter(
+            f"{prefix}_deliveries",
+            "Delivery outcomes per destination chain",
+            ["chain", "outcome"],
+            registry=self.registry,
+        )
+        self.pending = Gauge(
+            f"{prefix}_pending_messages", "Messages waiting for delivery", ["chain"], registry=self.registry
+        )
+        self.head = Gauge(
+            f"{prefix}_head_block", "Source chain head at the last round", ["chain"], registry=self.registry
+        )
+        self.next_block = Gauge(
+            f"{prefix}_next_block", "First source block not yet read", ["chain"], registry=self.registry
+        )
+        self.round_duration = Histogram(
+            f"{prefix}_round_duration_seconds", "Duration of one relayer round", registry=self.registry
+        )
+        self.last_round = Gauge(
+            f"{prefix}_last_round_timestamp_seconds",
+            "Unix time the last round ended",
+            registry=self.registry,
+        )
+
+    def observe(self, relayer: Relayer, report: RoundReport, duration_s: float) -> None:
+        """Records one round of `relayer` that took `duration_s` seconds."""
+        key_of = {chain_id: side.chain.key for chain_id, side in relayer.sides.items()}
+        for message in report.seen:
+            self.seen.labels(key_of.get(message.src_chain_id, "other")).inc()
+        for key in key_of.values():
+            for outcome in self.OUTCOMES:  # every series exists from the first round: rate() sees its start
+                self.deliveries.labels(key, outcome)
+        for message_id in report.delivered:
+            self._count(relayer, message_id, "delivered", key_of)
+        for message_id in report.found_executed:
+            self._count(relayer, message_id, "found_executed", key_of)
+        for message_id in report.failed:
+            self._count(relayer, message_id, "failed", key_of)
+        for message_id in report.held:
+            self._count(relayer, message_id, "held", key_of)
+        pending = relayer.store.relayer.pending_messages()
+        for chain_id, key in key_of.items():
+            self.pending.labels(key).set(sum(m.dst_chain_id == chain_id for m in pending))
+        for chain_id, side in relayer.sides.items():
+            key = key_of[chain_id]
+            if key in report.heads:
+                self.head.labels(key).set(report.heads[key])
+            cursor = relayer.store.relayer.relayer_cursor(chain_id, str(side.messenger.address))
+            if cursor is not None:
+                self.next_block.labels(key).set(cursor)
+        self.round_duration.observe(duration_s)
+        self.last_round.set(time.time())
+
+    def _count(self, relayer: Relayer, message_id: str, outcome: str, key_of: dict[int, str]) -> None:
+        message = relayer.store.relayer.get_message(message_id)
+        chain_key = "other" if message is None else key_of.get(message.dst_chain_id, "other")
+        self.deliveries.labels(chain_key, outcome).inc()
+
+
 class Relayer:
     """Relays between the bridge `sides` through `connections`, with the attestations of `signer_keys`.
 
@@ -63,6 +145,7 @@ class Relayer:
         sender: the account that pays for deliveries, on every chain.
         kill_hook: for tests: called with the name of each point a crash can happen at
             ("scanned", "before_deliver", "delivered"); raising there simulates a kill.
+        metrics: where each round is recorded (:class:`RelayerMetrics`), if anywhere.
     """
 
     def __init__(
@@ -74,6 +157,7 @@ class Relayer:
         sender: Any,
         *,
         kill_hook: Callable[[str], None] | None = None,
+        metrics: RelayerMetrics | None = None,
     ) -> None:
         self.sides = {side.chain.chain_id: side for side in sides}
         self.connections = connections
@@ -81,15 +165,19 @@ class Relayer:
         self.store = store
         self.sender = sender
         self._hook = kill_hook or (lambda _point: None)
+        self.metrics = metrics
 
     # -- one round ------------------------------------------------------------------------------------------
 
     def poll(self, say: Progress | None = None) -> RoundReport:
+        started = time.monotonic()
         report = RoundReport()
         for side in self.sides.values():
             self._scan(side, report)
         self._hook("scanned")
         self._deliver_pending(report, say or (lambda _line: None))
+        if self.metrics is not None:
+            self.metrics.observe(self, report, time.monotonic() - started)
         return report
 
     def run(

@@ -8,6 +8,7 @@
   through its RPC variable (``POLYGON_RPC_URL``, …).
 - ``--confirm``: required on a live network, where the command spends real funds.
 - ``--no-confirmations``: do not wait for block confirmations (local stand-ins mine only on demand).
+- ``--metrics-port``: the long-running commands serve Prometheus' ``/metrics`` on loopback at this port.
 
 :func:`command_line` rebuilds what the user typed, with changes, for the hints a command prints (the
 dry run's "deploy for real with …" repeats every option given, so copying it changes nothing but the
@@ -93,6 +94,16 @@ def no_confirmations_option() -> Callable[[Callable[..., Any]], Callable[..., An
         "--no-confirmations",
         is_flag=True,
         help="do not wait for block confirmations (for local stand-ins, which mine only on demand)",
+    )
+
+
+def metrics_port_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--metrics-port``: serve Prometheus' ``/metrics`` on 127.0.0.1 at this port (0: a free one)."""
+    return click.option(
+        "--metrics-port",
+        type=click.IntRange(0, 65_535),
+        default=None,
+        help="serve Prometheus metrics on http://127.0.0.1:<port>/metrics (0: any free port; default: none)",
     )
 
 
