@@ -1,7 +1,9 @@
-"""Specs of link_ops.store: the operations store, on SQLite files in a temporary folder."""
+"""Specs of link_ops.store: the operations store, each on a new SQLite file and a new PostgreSQL database
+(``db_url``)."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, inspect, select
+from sqlalchemy.engine import make_url
 
 from link_ops.exceptions import ConfigurationError
 from link_ops.model.attest import Message
@@ -57,14 +60,9 @@ def _no_db_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'ops.db'}"
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[OpsStore]:
-    with OpsStore(db_url) as ops:
-        yield ops
+def store(ops_store: OpsStore) -> OpsStore:
+    """A new, empty store: on SQLite, then on PostgreSQL (``db_url``, link_ops.testing.pytest_postgres)."""
+    return ops_store
 
 
 @pytest.fixture
@@ -127,8 +125,10 @@ def test_ops_store__explicit_url__wins_over_link_ops_db_url(
     with OpsStore(db_url) as store:
         store.partners.begin_onboarding(partner_config(), AMOY)
 
-    assert (tmp_path / "ops.db").is_file()
     assert not (tmp_path / "env.db").exists()
+    monkeypatch.delenv(DB_URL_ENV)
+    with OpsStore(db_url) as reopened:
+        assert reopened.partners.get_partner("cafe-seoul", AMOY) is not None
 
 
 def test_ops_store__malformed_url__is_a_configuration_error_naming_the_variable(
@@ -145,10 +145,23 @@ def test_ops_store__unknown_driver__is_a_configuration_error() -> None:
         OpsStore("nosuchdb://user@host/db")
 
 
-def test_ops_store__url_shown_without_password(db_url: str) -> None:
-    with OpsStore(db_url) as store:
-        assert store.url == db_url
-        assert repr(store) == f"OpsStore({db_url!r})"
+def test_ops_store__url_shown_as_given(sqlite_url: str) -> None:
+    with OpsStore(sqlite_url) as store:
+        assert store.url == sqlite_url
+        assert repr(store) == f"OpsStore({sqlite_url!r})"
+
+
+@pytest.mark.postgres
+def test_ops_store__postgresql_url__shown_without_its_password(postgres_url: str) -> None:
+    url = make_url(postgres_url)
+    if url.password is None:  # the throwaway cluster trusts loopback: a password is accepted and ignored
+        url = url.set(password="s3cret-pw")
+    secret = str(url.password)
+
+    with OpsStore(url.render_as_string(hide_password=False)) as store:
+        assert secret not in store.url and secret not in repr(store)
+        assert store.url == url.render_as_string(hide_password=True)
+        assert ":***@" in store.url
 
 
 # ----------------------------------------------------------------------------------------------- partners
@@ -558,6 +571,21 @@ def test_records__two_open_stores_see_each_others_writes(db_url: str) -> None:
         two.partners.record_step("cafe-seoul", AMOY, "validate")
 
         assert list(one.partners.completed_steps("cafe-seoul", AMOY)) == ["validate"]
+
+
+def test_ops_store__postgresql_server_not_reachable__says_where_and_what_to_do() -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://nobody@127.0.0.1:{port}/ops"
+
+    with pytest.raises(OpsStoreError) as raised:
+        OpsStore(url)
+
+    message = str(raised.value)
+    assert message.startswith(f"cannot open the operations store at {url}: ")
+    assert "refused" in message and f"point {DB_URL_ENV} at another database" in message
+    assert "\n" not in message
 
 
 def test_ops_store__database_that_cannot_be_opened__says_where_and_what_to_do(tmp_path: Path) -> None:
