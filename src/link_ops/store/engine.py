@@ -20,6 +20,7 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
     Dialect,
     Engine,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from typing_extensions import Self
 
@@ -73,6 +74,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             raise TypeError(f"expected the database to return a datetime, got {value!r}")
         return value.replace(tzinfo=timezone.utc)
+
+
+def without_nul(value: str | None) -> str | None:
+    """Text from outside (an error, a step's detail) as the store keeps it: PostgreSQL's text cannot hold
+    NUL characters (SQLite's can), so on every backend each becomes U+FFFD, the replacement character. The
+    rows apply it as their free-text attributes are set (``validates``), so a record read back equals the
+    one returned."""
+    return None if value is None else value.replace("\x00", "\ufffd")
 
 
 def one_of(column: str, values: Sequence[str]) -> str:
@@ -213,6 +222,14 @@ class Database:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
+
+    def byte_order(
+        self, column: InstrumentedAttribute[str]
+    ) -> ColumnElement[str] | InstrumentedAttribute[str]:
+        """`column` as ORDER BY should sort it: by its characters' code points on every backend. SQLite
+        compares bytes; PostgreSQL uses the database's collation, which may be linguistic (en_US ignores
+        '-'), unless told "C"."""
+        return column.collate("C") if self._engine.dialect.name == "postgresql" else column
 
     @property
     def engine(self) -> Engine:

@@ -90,8 +90,9 @@ class PostgresServerError(LinkOpsError):
 class PostgresServer(Protocol):
     """A server on which tests create and drop databases."""
 
-    def create_database(self, name: str) -> str:
-        """Creates the empty database `name` and returns its SQLAlchemy URL."""
+    def create_database(self, name: str, *, icu_locale: str | None = None) -> str:
+        """Creates the empty database `name` (collating by the ICU locale `icu_locale` when given) and
+        returns its SQLAlchemy URL."""
 
     def drop_database(self, name: str) -> None:
         """Drops the database `name` (its open connections closed)."""
@@ -386,9 +387,10 @@ class ThrowawayPostgres:
             raise PostgresServerError("the throwaway PostgreSQL is not running: start() it first")
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{_check_name(database)}"
 
-    def create_database(self, name: str) -> str:
-        """Creates the empty database `name` and returns its URL."""
-        _admin_sql(self.url(), f'CREATE DATABASE "{_check_name(name)}"')
+    def create_database(self, name: str, *, icu_locale: str | None = None) -> str:
+        """Creates the empty database `name` and returns its URL; `icu_locale` (e.g. ``und-u-ka-shifted``)
+        makes it collate by that ICU locale instead of the cluster's C.UTF-8."""
+        _admin_sql(self.url(), _create_database_sql(name, icu_locale))
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -413,8 +415,8 @@ class ExternalPostgres:
     def url(self, database: str) -> str:
         return self._url.set(database=_check_name(database)).render_as_string(hide_password=False)
 
-    def create_database(self, name: str) -> str:
-        _admin_sql(self._url.render_as_string(hide_password=False), f'CREATE DATABASE "{_check_name(name)}"')
+    def create_database(self, name: str, *, icu_locale: str | None = None) -> str:
+        _admin_sql(self._url.render_as_string(hide_password=False), _create_database_sql(name, icu_locale))
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
@@ -422,6 +424,17 @@ class ExternalPostgres:
             self._url.render_as_string(hide_password=False),
             f'DROP DATABASE IF EXISTS "{_check_name(name)}" WITH (FORCE)',
         )
+
+
+def _create_database_sql(name: str, icu_locale: str | None) -> str:
+    statement = f'CREATE DATABASE "{_check_name(name)}"'
+    if icu_locale is None:
+        return statement
+    if not re.fullmatch(r"[A-Za-z0-9-]+", icu_locale):
+        raise ValueError(
+            f"an ICU locale is letters, digits and '-', e.g. und-u-ka-shifted: got {icu_locale!r}"
+        )
+    return f"{statement} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}' LOCALE 'C.UTF-8'"
 
 
 def _admin_sql(url: str, statement: str) -> None:
