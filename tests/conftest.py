@@ -51,6 +51,8 @@ LONGEST_FIRST = (
     "integration/test_demo_and_gas.py",
     "integration/test_governance_setup.py",
     "integration/test_governance_flow.py",
+    "unit/test_store_migrations.py",
+    "unit/test_store.py",
 )
 
 

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import Column, Integer, String, Table, create_engine, inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from link_ops.store import DB_URL_ENV, OpsStore, OpsStoreError, migrate
+from link_ops.store.__main__ import cli as store_cli
 from link_ops.store.engine import Base, UTCDateTime
 from link_ops.store.migrate import (
     BASELINE_REVISION,
@@ -262,12 +264,13 @@ def test_open__a_failing_migration__leaves_the_database_as_it_was(
 
 OPEN_STORE = """
 import sys
+import time
 from pathlib import Path
 from link_ops.store import OpsStore
 go = Path(sys.argv[2])
 print("ready", flush=True)
 while not go.exists():
-    pass
+    time.sleep(0.001)
 with OpsStore(sys.argv[1]) as store:
     store.relayer.relayer_cursor(137, "0x" + "11" * 20)
 print("opened", flush=True)
@@ -435,32 +438,48 @@ def test_new_revision__nothing_changed__refused_unless_empty(scratch_migrations:
 # ---------------------------------------------------------------------------------------- command line
 
 
-def _store_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _store_cli(*args: str) -> Result:
+    """``python -m link_ops.store`` in this process (click's runner): fast enough to run on both backends."""
+    return CliRunner().invoke(store_cli, list(args), prog_name="python -m link_ops.store")
+
+
+def test_python_m_link_ops_store__is_the_command_line() -> None:
     env = {k: v for k, v in os.environ.items() if k != DB_URL_ENV}
-    return subprocess.run(
-        [sys.executable, "-m", "link_ops.store", *args],
+    done = subprocess.run(
+        [sys.executable, "-m", "link_ops.store", "history"],
         capture_output=True,
         text=True,
         timeout=DEADLINE_S,
         env=env,
     )
 
+    assert done.returncode == 0, done.stderr
+    assert BASELINE_REVISION in done.stdout and "Baseline" in done.stdout
 
-def test_cli__upgrade_current_history_check(db_url: str) -> None:
+
+def test_cli__upgrade_current_check(db_url: str) -> None:
     before = _store_cli("current", "--url", db_url)
-    assert before.returncode == 0, before.stderr
-    assert "not migrated" in before.stdout
+    assert before.exit_code == 0, before.output
+    assert "not migrated" in before.output
 
     upgraded = _store_cli("upgrade", "--url", db_url)
-    assert upgraded.returncode == 0, upgraded.stderr
-    assert f"at revision {head_revision()}" in upgraded.stdout
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"at revision {head_revision()}" in upgraded.output
 
     now = _store_cli("current", "--url", db_url)
-    assert head_revision() in now.stdout and "(head)" in now.stdout
-    listed = _store_cli("history")
-    assert BASELINE_REVISION in listed.stdout and "Baseline" in listed.stdout
+    assert head_revision() in now.output and "(head)" in now.output
     checked = _store_cli("check", "--url", db_url)
-    assert checked.returncode == 0 and "match" in checked.stdout
+    assert checked.exit_code == 0 and "match the models" in checked.output
+
+
+def test_cli__check_a_database_that_lacks_a_migration__exit_1_listing_the_differences(db_url: str) -> None:
+    upgrade(db_url)
+    _execute(db_url, "DROP TABLE monitoring")
+
+    checked = _store_cli("check", "--url", db_url)
+
+    assert checked.exit_code == 1
+    assert "monitoring" in checked.output and "a migration is missing" in checked.output
 
 
 def test_cli__unrecognised_database__one_line_error_and_exit_1(sqlite_url: str) -> None:
@@ -468,5 +487,6 @@ def test_cli__unrecognised_database__one_line_error_and_exit_1(sqlite_url: str) 
 
     done = _store_cli("upgrade", "--url", sqlite_url)
 
-    assert done.returncode == 1
-    assert done.stderr.startswith("Error: the database at sqlite:///") and "Traceback" not in done.stderr
+    assert done.exit_code == 1
+    assert done.output.startswith("Error: the database at sqlite:///") and "Traceback" not in done.output
+    assert len(done.output.strip().splitlines()) == 1
