@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Column, Integer, String, Table, create_engine, inspect, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
 
 from link_ops.store import DB_URL_ENV, OpsStore, OpsStoreError, migrate
 from link_ops.store.__main__ import cli as store_cli
@@ -168,6 +169,21 @@ def test_open__new_database__is_migrated_to_the_head(db_url: str) -> None:
     assert {"partners", "onboarding_steps", "monitoring", "relayer_cursors", "relayed_messages"} <= _tables(
         db_url
     )
+
+
+def test_open__sqlite__the_connection_that_migrated_goes_back_with_foreign_keys_on(sqlite_url: str) -> None:
+    """Migrations run with SQLite's foreign keys off (batch mode copies tables); the stores never do."""
+    with OpsStore(sqlite_url) as store, store.engine.connect() as connection:
+        assert store.engine.pool.checkedin() == 0  # the one pooled connection, the one that migrated
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+            connection.execute(
+                text(
+                    "INSERT INTO monitoring (partner_id, chain_id, endpoints_json, sla_json, registered_at) "
+                    "VALUES ('nobody', 1, '[]', '{}', '2025-01-01 00:00:00')"
+                )
+            )
 
 
 def test_open__again__changes_nothing_and_keeps_the_rows(db_url: str) -> None:
@@ -380,6 +396,42 @@ def test_open__sqlite_locked_by_a_writer_longer_than_sqlites_default_5_s__waits_
     assert opener.returncode == 0, err
     assert out.strip().endswith("opened")
     assert current_revision(sqlite_url) == head_revision()
+
+
+@pytest.mark.postgres
+def test_open__postgresql_lock_held_past_the_timeout__one_clear_error(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(migrate, "MIGRATION_LOCK_TIMEOUT_S", 1)
+    holder = create_engine(postgres_url)
+    try:
+        with holder.connect() as connection, connection.begin():
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+            with pytest.raises(OpsStoreError, match=r"another process has been migrating .* for over 1 s"):
+                OpsStore(postgres_url)
+    finally:
+        holder.dispose()
+    assert current_revision(postgres_url) is None
+
+
+def test_open__sqlite_write_lock_held_past_the_timeout__one_clear_error(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    monkeypatch.setattr(migrate, "MIGRATION_LOCK_TIMEOUT_S", 1)
+    database = make_url(sqlite_url).database
+    assert database is not None
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+
+        with pytest.raises(OpsStoreError, match=r"another process has held the write lock .* for over 1 s"):
+            OpsStore(sqlite_url)
+    finally:
+        writer.close()
+    assert current_revision(sqlite_url) is None
 
 
 # ---------------------------------------------------------------------------------- adding a migration

@@ -247,12 +247,19 @@ def _sqlite_write_lock(connection: Connection) -> Iterator[None]:
     isolation_level = driver.isolation_level
     driver.isolation_level = None
     try:
-        busy_timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-        foreign_keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {MIGRATION_LOCK_TIMEOUT_S * 1000}")
-        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        busy_timeout = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
+        foreign_keys = int(connection.exec_driver_sql("PRAGMA foreign_keys").scalar() or 0)
         try:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {MIGRATION_LOCK_TIMEOUT_S * 1000}")
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except OperationalError as exc:
+                raise OpsStoreError(
+                    f"another process has held the write lock of the operations store at "
+                    f"{connection.engine.url} for over {MIGRATION_LOCK_TIMEOUT_S} s ({exc.orig}): let it "
+                    "finish, or stop it, then open the store again"
+                ) from exc
             yield
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             if broken:
@@ -263,10 +270,12 @@ def _sqlite_write_lock(connection: Connection) -> Iterator[None]:
         except BaseException:
             connection.rollback()
             raise
-        connection.commit()
-        connection.exec_driver_sql(f"PRAGMA foreign_keys = {int(foreign_keys or 0)}")
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(busy_timeout or 0)}")
-        connection.commit()
+        else:
+            connection.commit()
+        finally:  # the connection goes back to the pool as it came
+            connection.exec_driver_sql(f"PRAGMA foreign_keys = {foreign_keys}")
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {busy_timeout}")
+            connection.commit()
     finally:
         driver.isolation_level = isolation_level
 
