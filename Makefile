@@ -22,7 +22,8 @@ ANVIL := $(VENV)/bin/anvil
 AUDIT_VENV := .venv-audit
 AUDIT_STAMP := $(AUDIT_VENV)/.installed
 
-.PHONY: help setup test test-fork lint format audit demo gas-check gas-snapshot compile artifacts clean
+.PHONY: help setup test test-fork lint format audit demo gas-check gas-snapshot compile artifacts clean \
+	postgres-check
 
 help:
 	@echo "make demo          deploy on a local anvil, mine, batch-claim, print the table"
@@ -93,11 +94,18 @@ format: setup
 # once); tests/conftest.py puts the longest files first, and --no-loadscope-reorder keeps that order
 # (pytest-xdist would sort the files by their number of tests).
 TEST_WORKERS ?= auto
-test: setup lint compile
+test: setup lint compile postgres-check
 	ape test tests --ignore=tests/fork -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 	$(MAKE) --no-print-directory test-fork
 	$(MAKE) --no-print-directory gas-check
 	$(MAKE) --no-print-directory audit
+
+# The store's suites run on SQLite and on PostgreSQL: each test worker starts a throwaway cluster from
+# Debian's postgresql package (link_ops.testing.postgres) and stops it at the end. Without its binaries this
+# fails at once, saying what to install (.ci/run installs it); $LINK_OPS_TEST_POSTGRES_URL points the tests
+# at an existing server instead.
+postgres-check: setup
+	python -m link_ops.testing.postgres
 
 # Slither over every contract folder through the solc-js wrapper, offline (tools/audit.py, about 35 s): a
 # finding of impact Medium or High that audit/triage.toml does not accept with a reason fails; lower ones

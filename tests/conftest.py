@@ -12,8 +12,18 @@ from link_ops.cli.network import patient_anvil_start
 from link_ops.protocol.deploy import DEFAULT_TIER_RATES, Protocol, deploy_protocol
 
 # `fork_session` and the upstream of `--network polygon:mainnet-fork:foundry` (see tests/fork/); an error
-# for any test whose chain changes outlive it (ape's own isolation fails quietly).
-pytest_plugins = ["link_ops.testing.pytest_fork", "link_ops.testing.pytest_isolation"]
+# for any test whose chain changes outlive it (ape's own isolation fails quietly); the store's databases on
+# both backends (link_ops.testing.pytest_postgres):
+#   db_url       a new, empty database per test, on SQLite and on PostgreSQL (ids [sqlite], [postgresql])
+#   ops_store    an OpsStore on db_url
+#   sqlite_url, postgres_url   one backend only; postgres_server (session): this worker's PostgreSQL
+# PostgreSQL is a throwaway cluster per xdist worker (Debian's postgresql package: `make test` checks for it,
+# .ci/run installs it), or the server of $LINK_OPS_TEST_POSTGRES_URL; -m "not postgres" leaves it out.
+pytest_plugins = [
+    "link_ops.testing.pytest_fork",
+    "link_ops.testing.pytest_isolation",
+    "link_ops.testing.pytest_postgres",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,6 +51,8 @@ LONGEST_FIRST = (
     "integration/test_demo_and_gas.py",
     "integration/test_governance_setup.py",
     "integration/test_governance_flow.py",
+    "unit/test_store_migrations.py",
+    "unit/test_store.py",
 )
 
 

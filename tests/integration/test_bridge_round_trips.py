@@ -63,11 +63,25 @@ def world(accounts) -> Iterator[World]:
         yield World(chains, protocol, home, remote, CrossChainBridge([home, remote], chains), keys, admin)
 
 
+#: Runs a test with its relayer's store on SQLite and on PostgreSQL. Only tests that leave the chains as
+#: a second run needs them: the held-transfer tests use up a day's receive limit, so they run once (SQLite).
+BOTH_BACKENDS = pytest.mark.parametrize(
+    "store_backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+
+
 @pytest.fixture
-def store(world, tmp_path) -> Iterator[OpsStore]:
+def store_backend(request) -> str:
+    """The store's backend: SQLite, unless the test is marked BOTH_BACKENDS."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def store(world, request, store_backend) -> Iterator[OpsStore]:
     """A fresh operations store whose relayer starts reading at the chains' heads (earlier tests' messages,
     delivered by other stores, are not this test's)."""
-    with OpsStore(f"sqlite:///{tmp_path / 'ops.db'}") as ops:
+    url = request.getfixturevalue("sqlite_url" if store_backend == "sqlite" else "postgres_url")
+    with OpsStore(url) as ops:
         for side in (world.home, world.remote):
             with world.chains.on(side.chain.key):
                 height = int(chain.blocks.height)
@@ -101,6 +115,7 @@ def supplies(world: World) -> tuple[int, int]:
     return home, remote
 
 
+@BOTH_BACKENDS
 def test_lbc_goes_to_ethereum_and_back_and_the_supply_across_chains_is_conserved(world, relayer, accounts):
     alice = accounts[1]
     fund(world, alice, 500 * LBC)
@@ -128,6 +143,7 @@ def test_lbc_goes_to_ethereum_and_back_and_the_supply_across_chains_is_conserved
         assert home_supply <= int(world.protocol.lbc.cap())
 
 
+@BOTH_BACKENDS
 def test_a_cube_goes_out_and_comes_home_with_its_accrued_rewards_claimable(world, relayer, accounts):
     bob = accounts[2]
     cubes = world.protocol.cubes
@@ -167,6 +183,7 @@ def test_a_cube_goes_out_and_comes_home_with_its_accrued_rewards_claimable(world
         assert int(world.protocol.lbc.balanceOf(bob)) - before == rate * (claimed_at - last_claim)
 
 
+@BOTH_BACKENDS
 @pytest.mark.parametrize("crash_at", ["scanned", "before_deliver", "delivered"])
 def test_a_relayer_killed_anywhere_and_restarted_executes_each_message_exactly_once(
     world, store, accounts, crash_at
@@ -308,6 +325,7 @@ def recovered(message: Message, dst_messenger: str, signature: bytes) -> str:
     return str(Account._recover_hash(digest(message, dst_messenger), signature=signature))
 
 
+@BOTH_BACKENDS
 def test_a_message_meant_for_another_chain_or_bridge_is_rejected_and_mints_nothing(world, store, accounts):
     eve = accounts[5]
     fund(world, eve, 10 * LBC)

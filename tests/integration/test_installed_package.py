@@ -1,6 +1,7 @@
 """link_ops as other tools use it: the built wheel, installed into a fresh venv (`pip install
 '<wheel>[foundry]'`, every dependency from the registry, none from this checkout), driven from a folder that
-is another ape project (no contracts of its own), and read by a plain web3.py client."""
+is another ape project (no contracts of its own), and read by a plain web3.py client; its operations store
+migrated by the Alembic scripts the wheel carries."""
 
 from __future__ import annotations
 
@@ -49,6 +50,19 @@ with networks.parse_network_choice("polygon:local:foundry"):
     lbc = web3.eth.contract(address=deployed.lbc.address, abi=contracts.abi("LBCToken"))
     assert lbc.functions.balanceOf(holder.address).call() == paid
     print(f"claimed {paid} wei; ownerOf(2) read by web3.py")
+
+# The operations store migrates a new database with the scripts the wheel carries.
+from link_ops.store import OpsStore
+from link_ops.store.migrate import MIGRATIONS_DIR, current_revision, head_revision
+
+assert MIGRATIONS_DIR.resolve().is_relative_to(installed), MIGRATIONS_DIR
+url = f"sqlite:///{Path('ops.db').resolve()}"
+with OpsStore(url) as store:
+    store.relayer.record_scan(137, "0x" + "11" * 20, 5, [])
+assert current_revision(url) == head_revision()
+with OpsStore(url) as store:
+    assert store.relayer.relayer_cursor(137, "0x" + "11" * 20) == 5
+print(f"ops store migrated to revision {head_revision()}")
 """
 
 OTHER_PROJECT_CONFIG = """\
@@ -91,6 +105,17 @@ def test_wheel__carries_every_packaged_contract_type(wheel):
     packaged = {Path(n).name for n in names if n.startswith("link_ops/contracts/artifacts/")}
     expected = {p.name for p in (ROOT / "src/link_ops/contracts/artifacts").glob("*.json")}
     assert packaged == expected and "OptimizedCubeManagement.json" in packaged
+
+
+def test_wheel__carries_the_store_migrations(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    source = ROOT / "src/link_ops/store/migrations"
+    expected = {
+        f"link_ops/store/migrations/{p.relative_to(source).as_posix()}"
+        for p in [*source.glob("*.py"), source / "script.py.mako", *source.glob("versions/*.py")]
+    }
+    assert "link_ops/store/migrations/versions/0001_baseline.py" in expected
+    assert expected <= names
 
 
 def test_installed_wheel__another_project_deploys_mints_claims_reloads_and_web3_reads(wheel, tmp_path):
@@ -139,3 +164,14 @@ def test_installed_wheel__another_project_deploys_mints_claims_reloads_and_web3_
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ownerOf(2) read by web3.py" in done.stdout
     assert (other / "records" / "31337.json").is_file()
+    assert "ops store migrated to revision" in done.stdout
+    current = subprocess.run(
+        [str(python), "-m", "link_ops.store", "current", "--url", f"sqlite:///{other / 'ops.db'}"],
+        cwd=other,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert current.returncode == 0, current.stdout + current.stderr
+    assert "(head)" in current.stdout

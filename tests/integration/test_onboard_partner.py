@@ -41,9 +41,9 @@ def make_config(health_url):
 
 
 @pytest.fixture
-def store(tmp_path):
-    with OpsStore(f"sqlite:///{tmp_path / 'ops.db'}") as ops:
-        yield ops
+def store(ops_store):
+    """A new operations store, on SQLite and on PostgreSQL (``db_url``): each test runs on both."""
+    return ops_store
 
 
 @pytest.fixture

@@ -1,14 +1,19 @@
-"""Specs of link_ops.store: the operations store, on SQLite files in a temporary folder."""
+"""Specs of link_ops.store: the operations store, each on a new SQLite file and a new PostgreSQL database
+(``db_url``)."""
 
 from __future__ import annotations
 
+import socket
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from link_ops.exceptions import ConfigurationError
 from link_ops.model.attest import Message
@@ -57,14 +62,9 @@ def _no_db_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'ops.db'}"
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[OpsStore]:
-    with OpsStore(db_url) as ops:
-        yield ops
+def store(ops_store: OpsStore) -> OpsStore:
+    """A new, empty store: on SQLite, then on PostgreSQL (``db_url``, link_ops.testing.pytest_postgres)."""
+    return ops_store
 
 
 @pytest.fixture
@@ -127,8 +127,10 @@ def test_ops_store__explicit_url__wins_over_link_ops_db_url(
     with OpsStore(db_url) as store:
         store.partners.begin_onboarding(partner_config(), AMOY)
 
-    assert (tmp_path / "ops.db").is_file()
     assert not (tmp_path / "env.db").exists()
+    monkeypatch.delenv(DB_URL_ENV)
+    with OpsStore(db_url) as reopened:
+        assert reopened.partners.get_partner("cafe-seoul", AMOY) is not None
 
 
 def test_ops_store__malformed_url__is_a_configuration_error_naming_the_variable(
@@ -145,10 +147,23 @@ def test_ops_store__unknown_driver__is_a_configuration_error() -> None:
         OpsStore("nosuchdb://user@host/db")
 
 
-def test_ops_store__url_shown_without_password(db_url: str) -> None:
-    with OpsStore(db_url) as store:
-        assert store.url == db_url
-        assert repr(store) == f"OpsStore({db_url!r})"
+def test_ops_store__url_shown_as_given(sqlite_url: str) -> None:
+    with OpsStore(sqlite_url) as store:
+        assert store.url == sqlite_url
+        assert repr(store) == f"OpsStore({sqlite_url!r})"
+
+
+@pytest.mark.postgres
+def test_ops_store__postgresql_url__shown_without_its_password(postgres_url: str) -> None:
+    url = make_url(postgres_url)
+    if url.password is None:  # the throwaway cluster trusts loopback: a password is accepted and ignored
+        url = url.set(password="s3cret-pw")
+    secret = str(url.password)
+
+    with OpsStore(url.render_as_string(hide_password=False)) as store:
+        assert secret not in store.url and secret not in repr(store)
+        assert store.url == url.render_as_string(hide_password=True)
+        assert ":***@" in store.url
 
 
 # ----------------------------------------------------------------------------------------------- partners
@@ -235,6 +250,44 @@ def test_list_partners__sorted_by_chain_then_id(store: OpsStore) -> None:
         (AMOY, "zeta-bar"),
     ]
     assert store.partners.list_partners(chain_id=1) == []
+
+
+PARTNER_IDS = ["ab-c", "abb", "ab0", "a-z", "abd"]
+
+
+def test_list_partners__ids_in_code_point_order_on_every_backend(store: OpsStore) -> None:
+    for partner_id in PARTNER_IDS:
+        store.partners.begin_onboarding(partner_config(partner_id), AMOY)
+
+    assert [p.partner_id for p in store.partners.list_partners()] == sorted(PARTNER_IDS)
+
+
+@pytest.mark.postgres
+def test_list_partners__postgresql_database_collating_like_en_us__still_code_point_order(
+    postgres_server: Any,
+) -> None:
+    """en_US collations ignore '-' (``abb`` before ``ab-c``); SQLite never does. ICU's ``und-u-ka-shifted``
+    collates that way on any machine."""
+    name = f"link_ops_icu_{uuid.uuid4().hex[:12]}"
+    try:
+        url = postgres_server.create_database(name, icu_locale="und-u-ka-shifted")
+    except OperationalError as exc:  # a server built without ICU
+        pytest.skip(f"the server cannot create an ICU-collated database: {exc.orig}")
+    try:
+        with OpsStore(url) as store:
+            with store.engine.connect() as connection:
+                linguistic = connection.execute(
+                    text("SELECT x FROM (VALUES ('ab-c'), ('abb')) AS v(x) ORDER BY x")
+                ).scalars()
+                assert list(linguistic) == ["abb", "ab-c"]  # the database's own order differs...
+            for partner_id in PARTNER_IDS:
+                store.partners.begin_onboarding(partner_config(partner_id), AMOY)
+
+            assert [p.partner_id for p in store.partners.list_partners()] == sorted(
+                PARTNER_IDS
+            )  # ...ours not
+    finally:
+        postgres_server.drop_database(name)
 
 
 def test_get_partner__unknown__is_none(store: OpsStore) -> None:
@@ -560,6 +613,21 @@ def test_records__two_open_stores_see_each_others_writes(db_url: str) -> None:
         assert list(one.partners.completed_steps("cafe-seoul", AMOY)) == ["validate"]
 
 
+def test_ops_store__postgresql_server_not_reachable__says_where_and_what_to_do() -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://nobody@127.0.0.1:{port}/ops"
+
+    with pytest.raises(OpsStoreError) as raised:
+        OpsStore(url)
+
+    message = str(raised.value)
+    assert message.startswith(f"cannot open the operations store at {url}: ")
+    assert "refused" in message and f"point {DB_URL_ENV} at another database" in message
+    assert "\n" not in message
+
+
 def test_ops_store__database_that_cannot_be_opened__says_where_and_what_to_do(tmp_path: Path) -> None:
     folder = tmp_path / "a-folder.db"
     folder.mkdir()
@@ -679,3 +747,28 @@ def test_delivery_attempts__are_counted_with_the_last_error_and_cleared_on_deliv
 def test_unknown_message__says_the_relayer_has_not_seen_it(store):
     with pytest.raises(OpsStoreError, match="the relayer has not seen it"):
         store.relayer.mark_delivered("0x" + "00" * 32, None)
+
+
+def test_messages__same_chain_and_nonce_from_two_messengers__ordered_by_id_on_every_backend(store):
+    other = "0x" + "44" * 20
+    twins = [_message(0), Message(137, other, "0x" + "22" * 20, 1, "0x" + "33" * 20, 0, b"\x07")]
+    store.relayer.record_scan(137, MESSENGER, 10, twins[:1])
+    store.relayer.record_scan(137, other, 10, twins[1:])
+
+    expected = sorted(_id(m) for m in twins)
+    assert [m.message_id for m in store.relayer.list_messages()] == expected
+    assert [m.message_id for m in store.relayer.pending_messages()] == expected
+
+
+def test_free_text__nul_characters__stored_as_the_replacement_character_on_every_backend(store):
+    store.relayer.record_scan(137, MESSENGER, 10, [_message(0)])
+    store.partners.begin_onboarding(partner_config(), AMOY)
+
+    attempt = store.relayer.record_delivery_attempt(_id(_message(0)), "reverted: \x00\x01raw bytes")
+    step = store.partners.record_step("cafe-seoul", AMOY, "deploy", status="failed", detail="out\x00put")
+    failed = store.partners.mark_failed("cafe-seoul", AMOY, "rpc said \x00")
+
+    assert attempt.last_error == "reverted: \ufffd\x01raw bytes"
+    assert store.relayer.get_message(_id(_message(0))).last_error == "reverted: \ufffd\x01raw bytes"
+    assert step.detail == store.partners.list_steps("cafe-seoul", AMOY)[0].detail == "out\ufffdput"
+    assert failed.failure_reason == "rpc said \ufffd"

@@ -1,8 +1,10 @@
 """The operations store: partner records and the relayer's records in one SQL database.
 
-:class:`OpsStore` opens it (SQLite by default, PostgreSQL or any SQLAlchemy URL by ``$LINK_OPS_DB_URL``);
-``store.partners`` (:class:`PartnerStore`) and ``store.relayer`` (:class:`RelayerStore`) are its two
-stores. No ape, no network besides the database.
+:class:`OpsStore` opens it (SQLite by default, PostgreSQL or any SQLAlchemy URL by ``$LINK_OPS_DB_URL``)
+and upgrades its schema through the packaged Alembic migrations (:mod:`link_ops.store.migrate`:
+:func:`upgrade`, :func:`current_revision`; ``python -m link_ops.store``); ``store.partners``
+(:class:`PartnerStore`) and ``store.relayer`` (:class:`RelayerStore`) are its two stores. No ape, no
+network besides the database.
 """
 
 from link_ops.store.engine import (
@@ -12,6 +14,13 @@ from link_ops.store.engine import (
     OpsStoreError,
     StoreConfigurationError,
     default_db_url,
+)
+from link_ops.store.migrate import (
+    NewerSchemaError,
+    UnrecognisedSchemaError,
+    current_revision,
+    head_revision,
+    upgrade,
 )
 from link_ops.store.ops import OpsStore
 from link_ops.store.partner_tables import (
@@ -33,6 +42,7 @@ __all__ = [
     "ConfigMismatchError",
     "Database",
     "MonitoringRecord",
+    "NewerSchemaError",
     "OpsStore",
     "OpsStoreError",
     "PartnerRecord",
@@ -44,5 +54,9 @@ __all__ = [
     "StepRecord",
     "StoreConfigurationError",
     "UnknownPartnerError",
+    "UnrecognisedSchemaError",
+    "current_revision",
     "default_db_url",
+    "head_revision",
+    "upgrade",
 ]

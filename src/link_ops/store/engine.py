@@ -12,23 +12,25 @@ the database.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 from eth_utils.address import to_checksum_address
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
     Dialect,
     Engine,
+    MetaData,
     create_engine,
     event,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from typing_extensions import Self
 
@@ -74,12 +76,37 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc)
 
 
+def without_nul(value: str | None) -> str | None:
+    """Text from outside (an error, a step's detail) as the store keeps it: PostgreSQL's text cannot hold
+    NUL characters (SQLite's can), so on every backend each becomes U+FFFD, the replacement character. The
+    rows apply it as their free-text attributes are set (``validates``), so a record read back equals the
+    one returned."""
+    return None if value is None else value.replace("\x00", "\ufffd")
+
+
 def one_of(column: str, values: Sequence[str]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+#: How constraints and indexes are named when a table does not name them. Primary and foreign keys get the
+#: names PostgreSQL gives them by itself (so a database created before the migrations, by ``create_all``,
+#: carries the same names as a migrated one); a unique constraint or an index is named after its table and
+#: columns. A check constraint must be named explicitly (``ck_<table>_<what>``): the suite refuses an
+#: unnamed one. Later migrations alter constraints by these names on every backend.
+NAMING_CONVENTION: Mapping[str, str] = MappingProxyType(
+    {
+        "pk": "%(table_name)s_pkey",
+        "fk": "%(table_name)s_%(column_0_N_name)s_fkey",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ix": "ix_%(column_0_label)s",
+    }
+)
+
+
 class Base(DeclarativeBase):
-    """The store's tables."""
+    """The store's tables. Each table needs an Alembic migration (see :mod:`link_ops.store.migrate`)."""
+
+    metadata = MetaData(naming_convention=dict(NAMING_CONVENTION))
 
 
 def default_db_url(project_root: str | Path | None = None) -> str:
@@ -160,13 +187,18 @@ def as_utc_required(value: datetime) -> datetime:
 
 
 class Database:
-    """The database at `url` (default: :func:`default_db_url`), its tables created when missing.
+    """The database at `url` (default: :func:`default_db_url`), upgraded to the newest schema on opening.
 
-    For a SQLite file, its folder is created too. The tables are those of the store modules imported so far
-    (:class:`~link_ops.store.OpsStore` imports them all).
+    For a SQLite file, its folder is created too. Opening runs the store's Alembic migrations up to the
+    newest revision (:func:`link_ops.store.migrate.upgrade_engine`): a new database gets every table, an
+    older one is upgraded in place, one made before the migrations existed is adopted first. Raises
+    :class:`~link_ops.store.migrate.UnrecognisedSchemaError` for tables that are not the store's, and
+    :class:`~link_ops.store.migrate.NewerSchemaError` for a database a newer link-ops has migrated.
     """
 
     def __init__(self, url: str | None = None) -> None:
+        from link_ops.store.migrate import upgrade_engine
+
         source = (
             "url" if url is not None else (DB_URL_ENV if os.environ.get(DB_URL_ENV, "").strip() else None)
         )
@@ -174,17 +206,30 @@ class Database:
         self._engine = open_engine(raw, source)
         self.url = self._engine.url.render_as_string(hide_password=True)
         try:
-            Base.metadata.create_all(self._engine)
+            upgrade_engine(self._engine)
         except OperationalError as exc:
             self._engine.dispose()
+            reason = " ".join(str(exc.orig).split())
+            stop = "" if reason.endswith((".", "?", "!")) else "."
             raise OpsStoreError(
-                f"cannot open the operations store at {self.url}: {exc.orig}. Check that the database is "
+                f"cannot open the operations store at {self.url}: {reason}{stop} Check that the database is "
                 f"reachable and writable, or point {DB_URL_ENV} at another database."
             ) from exc
+        except BaseException:
+            self._engine.dispose()
+            raise
         self.sessions = sessionmaker(self._engine, expire_on_commit=False)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
+
+    def byte_order(
+        self, column: InstrumentedAttribute[str]
+    ) -> ColumnElement[str] | InstrumentedAttribute[str]:
+        """`column` as ORDER BY should sort it: by its characters' code points on every backend. SQLite
+        compares bytes; PostgreSQL uses the database's collation, which may be linguistic (en_US ignores
+        '-'), unless told "C"."""
+        return column.collate("C") if self._engine.dialect.name == "postgresql" else column
 
     @property
     def engine(self) -> Engine:

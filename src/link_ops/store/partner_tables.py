@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from link_ops.exceptions import ConfigurationError
 from link_ops.store.engine import (
@@ -30,6 +30,7 @@ from link_ops.store.engine import (
     UTCDateTime,
     one_of,
     utcnow,
+    without_nul,
 )
 
 PartnerStatus = Literal["onboarding", "active", "failed"]
@@ -98,6 +99,10 @@ class PartnerRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    @validates("failure_reason")
+    def _free_text(self, _key: str, value: str | None) -> str | None:
+        return without_nul(value)
+
 
 class StepRow(Base):
     __tablename__ = "onboarding_steps"
@@ -116,6 +121,10 @@ class StepRow(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     gas_used: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @validates("detail")
+    def _free_text(self, _key: str, value: str | None) -> str | None:
+        return without_nul(value)
 
 
 class MonitoringRow(Base):

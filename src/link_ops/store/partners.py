@@ -126,6 +126,7 @@ class PartnerStore:
 
     def __init__(self, database: Database) -> None:
         self._sessions = database.sessions
+        self._byte_order = database.byte_order
 
     # -- onboarding
 
@@ -330,7 +331,7 @@ class PartnerStore:
 
     def list_partners(self, chain_id: int | None = None) -> list[PartnerRecord]:
         """Every partner (on `chain_id` when given), by chain then partner id."""
-        query = select(PartnerRow).order_by(PartnerRow.chain_id, PartnerRow.partner_id)
+        query = select(PartnerRow).order_by(PartnerRow.chain_id, self._byte_order(PartnerRow.partner_id))
         if chain_id is not None:
             query = query.where(PartnerRow.chain_id == chain_id)
         with self._sessions.begin() as session:

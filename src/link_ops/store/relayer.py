@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, validates
 
 from link_ops.model.attest import Message
 from link_ops.store.engine import (
@@ -33,6 +33,7 @@ from link_ops.store.engine import (
     check_chain_id,
     one_of,
     utcnow,
+    without_nul,
 )
 
 MessageStatus = Literal["pending", "delivered"]
@@ -104,6 +105,15 @@ class RelayedMessageRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @validates("last_error")
+    def _free_text(self, _key: str, value: str | None) -> str | None:
+        return without_nul(value)
+
+
+# By source chain and nonce; two messengers of one chain may share a nonce: their ids decide, the same way on
+# every backend (hex digits sort alike in every collation).
+_SOURCE_ORDER = (RelayedMessageRow.src_chain_id, RelayedMessageRow.nonce, RelayedMessageRow.message_id)
 
 
 def _message_row(session: Session, message_id: str) -> RelayedMessageRow:
@@ -217,7 +227,7 @@ class RelayerStore:
         query = select(RelayedMessageRow).where(RelayedMessageRow.status == "pending")
         if dst_chain_id is not None:
             query = query.where(RelayedMessageRow.dst_chain_id == dst_chain_id)
-        query = query.order_by(RelayedMessageRow.src_chain_id, RelayedMessageRow.nonce)
+        query = query.order_by(*_SOURCE_ORDER)
         with self._sessions.begin() as session:
             return [_message_record(row) for row in session.scalars(query)]
 
@@ -228,7 +238,7 @@ class RelayerStore:
 
     def list_messages(self) -> list[RelayedMessage]:
         """Every message on record, by source chain and nonce."""
-        query = select(RelayedMessageRow).order_by(RelayedMessageRow.src_chain_id, RelayedMessageRow.nonce)
+        query = select(RelayedMessageRow).order_by(*_SOURCE_ORDER)
         with self._sessions.begin() as session:
             return [_message_record(row) for row in session.scalars(query)]
 
