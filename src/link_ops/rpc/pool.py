@@ -220,6 +220,23 @@ class RpcPool:
         with self._lock:
             return any(u.usable for u in self._upstreams)
 
+    async def ais_connected(self) -> bool:
+        """:meth:`is_connected` in an event loop."""
+        if not self._checked:
+            await self.acheck_now()
+        with self._lock:
+            return any(u.usable for u in self._upstreams)
+
+    def pick_url(self) -> str:
+        """The URL of the least busy usable upstream, for a client that takes one URL (the fork of a
+        chain, ape's connection handshake). Raises :class:`NoHealthyUpstreamError` when none is usable."""
+        self._ensure_checked()
+        with self._lock:
+            upstream = choose([u for u in self._upstreams if u.usable])
+            if upstream is None:
+                raise self._no_healthy("connect to")
+            return upstream.url
+
     def url_of(self, name: str) -> str:
         """The full URL of the upstream called `name` (for connecting a client to one node directly)."""
         for upstream in self._upstreams:

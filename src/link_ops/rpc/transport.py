@@ -111,6 +111,8 @@ class SyncHttp:
             except OSError as exc:
                 self._drop(_Kept(connection))
                 return Failure("transport", f"connection failed ({_reason(exc)})", refused=True)
+            if connection.sock is not None:
+                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             kept = _Kept(connection)
             self._local.kept = kept
         connection = kept.connection
