@@ -633,8 +633,9 @@ class RpcPool:
                 self.metrics.check(upstream.name, ok)
                 upstream.last_check_ok = ok
                 upstream.health.record(ok)
-                if ok:
+                if result.chain_id == self.chain_id:
                     upstream.chain_verified = True
+                if ok:
                     upstream.checks_failed_in_a_row = 0
                     upstream.head = result.head
                     reasons[upstream.index] = "check passed"
