@@ -86,14 +86,21 @@ def check_url(url: str, *, source: str = "URL") -> str:
     except ValueError:
         parts, port_ok = None, False
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
-        shown = (
-            text if parts is None or not parts.netloc else f"{parts.scheme}://{parts.netloc.split('@')[-1]}…"
-        )
         raise RpcConfigurationError(
-            f"{source}: {shown!r} is not an http:// or https:// URL with a host (and a port from 1 to "
-            "65535): give each node as https://host[:port][/path]"
+            f"{source}: {_redacted(text)!r} is not an http:// or https:// URL with a host (and a port "
+            "from 1 to 65535): give each node as https://host[:port][/path]"
         )
     return text
+
+
+def _redacted(text: str) -> str:
+    """`text` up to its host: no credentials, no path or query (where API keys live)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    host = rest[:cut].split("@")[-1]
+    return f"{scheme}{sep}{host}" + ("…" if rest[cut:].strip("/") else "")
 
 
 def parse_urls(urls: str | Iterable[str], *, source: str = "URLs") -> tuple[str, ...]:

@@ -11,7 +11,8 @@ An upstream is *usable* when its chain id was verified, it is healthy and it is 
 - ``unhealthy``: :attr:`PoolSettings.unhealthy_after` consecutive failures (checks and requests alike);
   healthy again after :attr:`PoolSettings.healthy_after` consecutive successes.
 - ``lagging``: its head is more than :attr:`PoolSettings.max_head_lag_blocks` behind the reference head
-  (the second-highest head among the upstreams whose last check succeeded; see :func:`reference_head`).
+  (the second-highest head among the upstreams whose last check succeeded, the highest when only two
+  did; see :func:`reference_head`).
 - ``healthy``.
 """
 
@@ -180,15 +181,18 @@ class UpstreamStatus:
 
 
 def reference_head(heads: Sequence[int]) -> int | None:
-    """The head lag is measured against: the second-highest of `heads` (the highest when there is one).
+    """The head lag is measured against: the second-highest of `heads` when there are three or more, else
+    the highest.
 
-    Not the highest: one node ahead of the rest (or reporting a wrong, high number) would otherwise make
-    every other node look behind and exclude them all.
+    Not the highest of three or more: one node ahead of the rest (or reporting a wrong, high number) would
+    make every other node look behind and exclude them all. With two, the second-highest would be the
+    lower head itself and no node could ever lag; the one behind is far likelier wrong (nodes fall
+    behind, they seldom run ahead), so the higher head is the reference.
     """
     if not heads:
         return None
     ordered = sorted(heads, reverse=True)
-    return ordered[1] if len(ordered) > 1 else ordered[0]
+    return ordered[1] if len(ordered) >= 3 else ordered[0]
 
 
 def choose(candidates: Sequence[Upstream]) -> Upstream | None:

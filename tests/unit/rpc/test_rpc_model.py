@@ -60,9 +60,18 @@ def test_urls_from_env__bad_value__is_one_clear_error(value, message):
         urls_from_env(POLYGON, {"POLYGON_RPC_URL": value})
 
 
-def test_urls_from_env__bad_url__is_named_without_its_secret_path():
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("wss://user:pw@node.example/v3/SECRETKEY", "wss://node.example…"),
+        ("https://node.example:99999/SECRETKEY", "https://node.example:99999…"),
+        ("node.example/SECRETKEY?pw=1", "node.example…"),
+    ],
+)
+def test_urls_from_env__bad_url__is_named_without_its_secrets(url, shown):
     with pytest.raises(RpcConfigurationError) as raised:
-        urls_from_env(POLYGON, {"POLYGON_RPC_URL": "wss://user:pw@node.example/v3/SECRETKEY"})
+        urls_from_env(POLYGON, {"POLYGON_RPC_URL": url})
+    assert f"{shown!r} is not" in str(raised.value)
     assert "SECRETKEY" not in str(raised.value) and "pw" not in str(raised.value)
 
 
@@ -211,13 +220,14 @@ def test_health_counter__three_failures_then_two_successes():
     assert counter.record(True) is True and counter.healthy
 
 
-@given(st.lists(st.integers(0, 10**9), min_size=2, max_size=8))
-def test_reference_head__is_the_second_highest(heads):
+@given(st.lists(st.integers(0, 10**9), min_size=3, max_size=8))
+def test_reference_head__of_three_or_more__is_the_second_highest(heads):
     assert reference_head(heads) == sorted(heads)[-2]
     assert sum(h > reference_head(heads) for h in heads) <= 1  # at most one node is ahead of it
 
 
-def test_reference_head__one_or_no_head():
+def test_reference_head__of_two_or_fewer__is_the_highest():
+    assert reference_head([90, 150]) == 150  # else the lower head would be its own reference
     assert reference_head([5]) == 5
     assert reference_head([]) is None
 
