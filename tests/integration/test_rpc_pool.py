@@ -15,18 +15,21 @@ from dataclasses import dataclass
 
 import ape
 import pytest
+from _ape import error_lines, output_of, run_ape
 from eth_utils import to_checksum_address
 from web3 import AsyncWeb3, Web3
 from web3.exceptions import ContractLogicError
 
 from link_ops.bridge.connections import activate, disconnect
 from link_ops.exceptions import RpcConfigurationError, RpcError
-from link_ops.fork import _rpc
+from link_ops.fork import _rpc, free_port
+from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
 from link_ops.rpc import PoolSettings, RpcPool
 from link_ops.rpc.ape_provider import attach_pool, connect_pooled
 from link_ops.rpc.providers import AsyncPoolProvider, PoolProvider
 from link_ops.testing.faults import FaultProxy
 from link_ops.testing.localchains import LocalChains
+from link_ops.testing.standin import LocalUpstream
 
 #: Runtime code that reverts with the custom error 0xdeadbeef: PUSH4 deadbeef PUSH1 0xe0 SHL PUSH1 0 MSTORE
 #: PUSH1 4 PUSH1 0 REVERT.
@@ -160,3 +163,23 @@ def test_ape__pool_of_another_chain__is_refused(twin):
         attach_pool(twin.chains.provider("polygon"), pool)
     with pytest.raises(RpcConfigurationError, match="<ecosystem>:<network>"):
         connect_pooled(pool, "polygon:mainnet:node")
+
+
+def test_fork__of_a_url_list__forks_the_first_node_answering_as_the_chain(tmp_path):
+    records = tmp_path / "deployments"
+    records.mkdir()
+    dead = f"http://127.0.0.1:{free_port()}"
+    with LocalUpstream(137) as node:
+        env = {
+            "POLYGON_RPC_URL": f"{dead},{node.url}",
+            DEPLOYMENTS_DIR_ENV: str(records),
+            "APE_DATA_FOLDER": str(tmp_path / "ape-data"),
+        }
+        done = run_ape("run", "held", "--network", "polygon:mainnet-fork:foundry", env=env)
+
+    # It connected to a fork of the live node (and then found nothing recorded there), not to "a,b".
+    assert error_lines(done) == [
+        f"Error: no bridge recorded for polygon in {records} (missing: AttestedMessenger, LBCBridge, "
+        "CubeBridge, LBCToken, OptimizedCubeManagement): deploy it with "
+        "link_ops.bridge.deploy_bridge_side(..., deployments_dir=...)"
+    ], output_of(done)
