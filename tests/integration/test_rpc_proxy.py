@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from _ape import APE, ROOT, error_lines, run_ape_here
+from _ape import APE, ROOT, error_lines, output_of, run_ape_here
 from eth_account import Account
 from prometheus_client.parser import text_string_to_metric_families
 from web3 import Web3
@@ -26,6 +26,7 @@ from web3 import Web3
 from link_ops.exceptions import RpcConfigurationError
 from link_ops.fork import _rpc, free_port
 from link_ops.rpc import PoolSettings, RpcPool
+from link_ops.rpc.bench import run_proxy_bench
 from link_ops.rpc.proxy import RpcProxy, serve_in_thread
 from link_ops.testing.faults import FaultProxy, Mode
 from link_ops.testing.standin import LocalUpstream
@@ -324,3 +325,39 @@ def test_rpc_proxy_script__bad_url_list__is_one_line_error():
     done = run_ape_here("run", "rpc_proxy", "--urls", "http://127.0.0.1:1,http://127.0.0.1:1/")
     assert done.returncode != 0
     assert error_lines(done) == ["Error: --urls names the same node twice (127.0.0.1:1): list each URL once"]
+
+
+# -- the benchmark ----------------------------------------------------------------------------------------
+
+
+def test_proxy_bench__tiny_count__measures_both_ways_with_consistent_figures(upstreams):
+    bench = run_proxy_bench(upstreams.node.url, calls=40, concurrency=4)
+
+    assert (bench.calls, bench.concurrency) == (40, 4)
+    assert bench.direct.calls == bench.proxied.calls == 40
+    for latency in (bench.direct, bench.proxied):
+        assert 0 < latency.p50_ms <= latency.p99_ms
+    assert bench.added_p50_ms == pytest.approx(bench.proxied.p50_ms - bench.direct.p50_ms)
+    assert bench.meets_goal is (bench.added_p50_ms <= 1.0)
+    assert bench.direct_reads_per_second > 0 and bench.proxied_reads_per_second > 0
+
+
+def test_proxy_bench__no_calls__is_refused():
+    with pytest.raises(RpcConfigurationError, match="at least 1"):
+        run_proxy_bench("http://127.0.0.1:1", calls=0)
+
+
+def test_ops_bench_script__proxy_section__prints_each_figure_beside_its_goal():
+    done = run_ape_here("run", "ops_bench", "--calls", "30", "--concurrency", "2", "--section", "proxy")
+
+    assert done.returncode == 0, output_of(done)
+    table = done.stdout
+    for figure in (
+        "direct to anvil",
+        "through the proxy",
+        "added by the proxy at p50",
+        "reads/s, 2 in flight",
+    ):
+        assert figure in table
+    assert "≤ 1 ms" in table
+    assert "index backfill" not in table

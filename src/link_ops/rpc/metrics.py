@@ -25,6 +25,7 @@ metric                                      type    meaning
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram
 
@@ -104,18 +105,26 @@ class PoolMetrics:
             for result in ("ok", "failed"):
                 self.checks.labels(chain, name, result)
         self.failovers.labels(chain)
+        # labels() takes a lock and builds a key on every call: the children used per request are kept.
+        self._requests: dict[tuple[str, str], Any] = {}
+        self._latency = {name: self.latency.labels(chain, name) for name in upstreams}
+        self._in_flight = {name: self.in_flight.labels(chain, name) for name in upstreams}
 
     def request(self, upstream: str, method: str) -> None:
-        self.requests.labels(self.chain, upstream, metric_method(method)).inc()
+        key = (upstream, metric_method(method))
+        child = self._requests.get(key)
+        if child is None:
+            child = self._requests[key] = self.requests.labels(self.chain, *key)
+        child.inc()
 
     def error(self, upstream: str, kind: str) -> None:
         self.errors.labels(self.chain, upstream, kind).inc()
 
     def observe(self, upstream: str, seconds: float) -> None:
-        self.latency.labels(self.chain, upstream).observe(seconds)
+        self._latency[upstream].observe(seconds)
 
     def set_in_flight(self, upstream: str, count: int) -> None:
-        self.in_flight.labels(self.chain, upstream).set(count)
+        self._in_flight[upstream].set(count)
 
     def set_head(self, upstream: str, head: int | None, lag: int | None) -> None:
         if head is not None:

@@ -19,6 +19,7 @@ import time
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
+from yarl import URL
 
 from link_ops.rpc.classify import Failure
 
@@ -150,7 +151,7 @@ class AsyncHttp:
     """Posts to one URL through a shared :class:`aiohttp.ClientSession` (see :class:`AsyncSessions`)."""
 
     def __init__(self, url: str, sessions: AsyncSessions) -> None:
-        self._url = url
+        self._url = URL(url)  # parsed once, not per request
         self._headers = _headers_for(url)
         self._sessions = sessions
 
