@@ -81,7 +81,7 @@ def _index_rows(calls: int) -> list[Row]:
     help="which benchmark to run",
 )
 def cli(calls: int, concurrency: int, section: str) -> None:
-    """Measure the operations foundation: the RPC proxy's overhead (and the event index's backfill)."""
+    """Benchmark the RPC proxy (and the index)."""
     console = make_console()
     rows: list[Row] = []
     with user_errors():

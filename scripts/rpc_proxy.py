@@ -125,7 +125,7 @@ def cli(
     request_timeout: float,
     status_every: float,
 ) -> None:
-    """Serve a chain's RPC pool as one local JSON-RPC URL."""
+    """Serve a chain's RPC pool on one local URL."""
     console = make_console()
     with user_errors():
         nodes = parse_urls(urls, source="--urls") if urls is not None else urls_from_env(chain)
