@@ -14,8 +14,10 @@
 
 **Choosing.** Each request goes to the *usable* upstream (chain id verified, healthy, not lagging: see
 :mod:`link_ops.rpc.upstream`) with the fewest requests in flight, ties broken by the lower latency moving
-average. When none is usable, reads try the unhealthy ones as a last resort (``PoolSettings.last_resort``):
-a half-open probe whose success counts toward their recovery; lagging and wrong-chain nodes never serve.
+average (a failed request weighs in it as a whole ``request_timeout_s``, so a node that just failed comes
+after the others). When none is usable, reads try the unhealthy ones as a last resort
+(``PoolSettings.last_resort``): a half-open probe whose success counts toward their recovery; lagging and
+wrong-chain nodes never serve.
 
 **Reads** move on to the next upstream when one fails (:mod:`link_ops.rpc.classify` says what a failure is:
 no connection, a timeout, HTTP 429/5xx, a reply that is not ours, a node that is rate limited or lacks the
@@ -427,6 +429,9 @@ class RpcPool:
                 upstream.last_error = outcome.detail
                 if outcome.unhealthy:
                     upstream.health.record(False)
+                    # A failure weighs as a whole timeout in the latency average: among equally busy
+                    # upstreams, one that just failed comes last (a fast "HTTP 500" is not a fast node).
+                    upstream.observe_latency(self.settings.request_timeout_s, self.settings.ewma_alpha)
             else:
                 upstream.observe_latency(seconds, self.settings.ewma_alpha)
                 upstream.health.record(True)

@@ -16,6 +16,7 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
@@ -59,7 +60,8 @@ class SyncHttp:
         self._headers = _headers_for(url)
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: set[http.client.HTTPConnection] = set()
+        # Weak: a thread that ends drops its connection with its thread-local data.
+        self._open: weakref.WeakSet[http.client.HTTPConnection] = weakref.WeakSet()
         self._ssl = ssl.create_default_context() if self._https else None
 
     def _new_connection(self, timeout: float) -> http.client.HTTPConnection:
@@ -142,7 +144,7 @@ class SyncHttp:
     def close(self) -> None:
         """Closes every connection this client opened, in any thread."""
         with self._lock:
-            connections, self._open = self._open, set()
+            connections, self._open = list(self._open), weakref.WeakSet()
         for connection in connections:
             connection.close()
 

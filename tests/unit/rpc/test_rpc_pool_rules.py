@@ -81,20 +81,16 @@ def test_pool__upstream_with_a_request_in_flight__next_request_goes_to_the_idle_
 
 def test_pool__filter_created_on_one_upstream__its_changes_are_asked_there(nodes, pool_of):
     a, b = nodes(2)
-    a.script["eth_call"] = Stall()
-    b.script["eth_newFilter"] = Result("0xf1")
+    a.script["eth_newFilter"] = Result("0xf1")
     pool = pool_of([a.url, b.url])
     pool.check_now()
-    held = in_thread(lambda: pool.request("eth_call", [{}, "latest"]))
-    assert a.holding.wait(60)
-    assert pool.request("eth_newFilter", [{}]) == "0xf1"  # a is busy: b creates it
-    a.release.set()
-    held.join(60)
+    assert pool.request("eth_newFilter", [{}]) == "0xf1"  # both unmeasured: the first in order, a
 
-    pool.request("eth_getFilterChanges", ["0xf1"])  # a is idle (and unmeasured) now, yet b is asked
+    pool.request("eth_getFilterChanges", ["0xf1"])  # b is unmeasured now: any other read would go there
+    pool.request("eth_getBalance", BALANCE)
 
-    assert len(b.calls("eth_getFilterChanges")) == 1
-    assert a.calls("eth_getFilterChanges") == []
+    assert len(a.calls("eth_getFilterChanges")) == 1 and b.calls("eth_getFilterChanges") == []
+    assert len(b.calls("eth_getBalance")) == 1
 
 
 # -- reads fail over, answers do not -------------------------------------------------------------------------
@@ -259,16 +255,32 @@ def test_pool__third_failed_check__makes_upstream_unhealthy_and_two_passed_check
 
 def test_pool__request_failures__count_toward_health(nodes, pool_of):
     a, b = nodes(2)
-    a.script["eth_call"] = Status(500)
-    pool = pool_of([a.url, b.url])
+    for node in (a, b):
+        node.script["eth_call"] = Status(500)
+    pool = pool_of([a.url, b.url], last_resort=False)
+    pool.check_now()
 
     for _ in range(3):
-        pool.request("eth_call", [{}, "latest"])  # a (unmeasured) first each time, then b
+        with pytest.raises(RpcUnavailableError):
+            pool.request("eth_call", [{}, "latest"])
 
-    assert len(a.calls("eth_call")) == 3
-    assert state(pool, 0) is HealthState.UNHEALTHY
-    pool.request("eth_call", [{}, "latest"])
-    assert len(a.calls("eth_call")) == 3
+    assert [len(n.calls("eth_call")) for n in (a, b)] == [3, 3]
+    assert [s.state for s in pool.status()] == [HealthState.UNHEALTHY] * 2  # though their checks passed
+    with pytest.raises(NoHealthyUpstreamError):
+        pool.request("eth_getBalance", BALANCE)
+
+
+def test_pool__upstream_that_just_failed__comes_after_equally_busy_others(nodes, pool_of):
+    a, b = nodes(2)
+    a.script["eth_getBalance"] = Status(500)
+    pool = pool_of([a.url, b.url])
+
+    for _ in range(5):
+        pool.request("eth_getBalance", BALANCE)
+
+    assert len(a.calls("eth_getBalance")) == 1  # once, then it weighs a whole timeout in the average
+    assert len(b.calls("eth_getBalance")) == 5
+    assert state(pool, 0) is HealthState.HEALTHY  # one failure is not three
 
 
 def test_pool__no_healthy_upstream__reads_try_the_unhealthy_ones_as_a_last_resort(nodes, pool_of):
@@ -476,21 +488,20 @@ def test_pool__send_with_no_usable_upstream__sends_nothing(nodes, pool_of):
 
 def test_pool__async_read__fails_over_and_async_answers_are_not_retried(nodes, pool_of):
     a, b = nodes(2)
-    a.script["eth_getBalance"] = Status(502)
-    b.script["eth_getBalance"] = Result("0x2a")
     a.script["eth_call"] = Error(3, "execution reverted", "0x")
+    b.script["eth_getBalance"] = Status(502)
+    a.script["eth_getBalance"] = Result("0x2a")
     pool = pool_of([a.url, b.url])
 
     async def scenario() -> str:
         async with pool:
-            result = await pool.arequest("eth_getBalance", BALANCE)
             with pytest.raises(RpcError):
-                await pool.arequest("eth_call", [{}, "latest"])
-            return str(result)
+                await pool.arequest("eth_call", [{}, "latest"])  # both unmeasured: a, which reverts
+            return str(await pool.arequest("eth_getBalance", BALANCE))  # b (unmeasured) fails, then a
 
     assert asyncio.run(scenario()) == "0x2a"
     assert b.calls("eth_call") == []
-    assert len(b.calls("eth_getBalance")) == 1
+    assert len(b.calls("eth_getBalance")) == len(a.calls("eth_getBalance")) == 1
 
 
 def test_pool__async_checks_and_pinning__follow_the_same_rules(nodes, pool_of):
@@ -516,13 +527,14 @@ def test_pool__async_checks_and_pinning__follow_the_same_rules(nodes, pool_of):
 def test_pool__metrics__count_each_upstreams_requests_errors_and_state(nodes):
     a, b = nodes(2)
     a.script["eth_getBalance"] = Status(500)
-    a.script["eth_call"] = Error(3, "execution reverted", "0x")
+    for node in (a, b):
+        node.script["eth_call"] = Error(3, "execution reverted", "0x")
     registry = CollectorRegistry()
     pool = RpcPool(137, [a.url, b.url], PoolSettings(check_interval_s=3600), registry=registry)
     try:
         pool.request("eth_getBalance", BALANCE)  # a fails (HTTP 500), b answers
         with pytest.raises(RpcError):
-            pool.request("eth_call", [{}, "latest"])  # a is unmeasured: it answers with a revert
+            pool.request("eth_call", [{}, "latest"])  # a revert, from b (a just failed: it comes last)
         pool.request("eth_getCode", ["0x" + "00" * 20, "latest"])
     finally:
         pool.close()
@@ -541,7 +553,7 @@ def test_pool__metrics__count_each_upstreams_requests_errors_and_state(nodes):
     }
     assert counted == sent
     assert value("link_ops_rpc_errors_total", upstream=a_name, kind="http_status") == 1
-    assert value("link_ops_rpc_errors_total", upstream=a_name, kind="rpc_answer") == 1
+    assert value("link_ops_rpc_errors_total", upstream=b_name, kind="rpc_answer") == 1
     assert value("link_ops_rpc_failovers_total") == 1
     assert value("link_ops_rpc_in_flight_requests", upstream=a_name) == 0
     assert value("link_ops_rpc_upstream_state", upstream=b_name, link_ops_rpc_upstream_state="healthy") == 1
