@@ -41,6 +41,8 @@ LONGEST_FIRST = (
     "integration/test_demo_and_gas.py",
     "integration/test_governance_setup.py",
     "integration/test_governance_flow.py",
+    "integration/test_rpc_proxy.py",
+    "integration/test_rpc_pool.py",
 )
 
 
