@@ -4,7 +4,7 @@
 or :func:`serve_in_thread` from sync code. It serves, on 127.0.0.1 unless told otherwise:
 
 - ``POST /``: JSON-RPC 2.0, one request or a batch (answered in the batch's order, each with its own
-  ``id``; the requests of a batch go through the pool at once, each to its own upstream). Each request is
+  ``id``; the requests of a batch go through the pool 32 at a time, each to its own upstream). Each request is
   the pool's :meth:`~link_ops.rpc.pool.RpcPool.arequest`, so reads fail over and sends go to one upstream,
   sticky per sender. A node's JSON-RPC error that is the call's answer (a revert) comes back unchanged.
   What the pool itself cannot do is a JSON-RPC error of its own, with a message saying what to do:
@@ -60,6 +60,8 @@ UPSTREAMS_FAILED = -32053
 
 #: Requests one batch may hold.
 MAX_BATCH = 1000
+#: Requests of one batch in flight at once (a batch of 1,000 must not open 1,000 connections to a node).
+BATCH_CONCURRENCY = 32
 #: Bytes one HTTP request may hold (large ``eth_call`` data and batches fit).
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
@@ -170,7 +172,13 @@ class RpcProxy:
                         f"{len(payload)}: split it",
                     )
                 )
-            replies = await asyncio.gather(*(self._one(item) for item in payload))
+            gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+            async def one(item: Any) -> dict[str, Any] | None:
+                async with gate:
+                    return await self._one(item)
+
+            replies = await asyncio.gather(*(one(item) for item in payload))
             answered = [r for r in replies if r is not None]
             return _json(answered) if answered else web.Response(status=204)
         reply = await self._one(payload)

@@ -28,6 +28,10 @@ from link_ops.rpc.classify import Failure
 #: close idle connections, typically after 60 s; a request on a closed one would fail for nothing).
 IDLE_REUSE_S = 15.0
 
+#: Connections one event loop's session keeps open at most, to all upstreams together (a request beyond
+#: waits for one to be free, counted in flight).
+MAX_CONNECTIONS = 256
+
 _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
@@ -185,7 +189,9 @@ class AsyncSessions:
             self._sessions.pop(other, None)
         session = self._sessions.get(loop)
         if session is None or session.closed:
-            connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=IDLE_REUSE_S, use_dns_cache=True)
+            connector = aiohttp.TCPConnector(
+                limit=MAX_CONNECTIONS, keepalive_timeout=IDLE_REUSE_S, use_dns_cache=True
+            )
             session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
             self._sessions[loop] = session
         return session
