@@ -75,7 +75,7 @@ class Transition:
     reason: str
 
 
-@dataclass
+@dataclass(eq=False)  # each upstream is itself: compared by identity
 class Upstream:
     """One node of the pool (mutable; the pool's lock guards it)."""
 
