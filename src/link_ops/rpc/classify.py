@@ -148,7 +148,7 @@ def classify_reply(status: int, body: bytes, request_id: int) -> Outcome:
         return Failure("http_status", f"HTTP {status}")
     if not isinstance(reply, dict) or ("result" not in reply and "error" not in reply):
         return Failure("bad_response", "the reply is not a JSON-RPC response")
-    if reply.get("id") != request_id:
+    if reply.get("id") not in (request_id, str(request_id)):  # (a few gateways answer ids as strings)
         return Failure("bad_response", f"the reply answers request {reply.get('id')!r}, not {request_id}")
     if "error" in reply:
         return classify_error(reply["error"])

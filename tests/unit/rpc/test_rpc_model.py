@@ -109,6 +109,7 @@ def reply(request_id: int = 7, **fields: object) -> bytes:
 
 def test_classify__result__is_a_success():
     assert classify_reply(200, reply(result="0x89"), 7) == Success("0x89")
+    assert classify_reply(200, reply(request_id="7", result="0x89"), 7) == Success("0x89")  # id as a string
 
 
 @pytest.mark.parametrize(
