@@ -23,7 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -121,23 +121,25 @@ class _Client:
 
 
 async def _throughput(url: str, calls: int, concurrency: int) -> float:
-    """Reads per second with `concurrency` requests in flight."""
+    """Reads per second with `concurrency` requests in flight (after a short warm-up)."""
     connector = aiohttp.TCPConnector(limit=concurrency)
-    remaining = iter(range(calls))
+    headers = {"Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def worker() -> None:
-            for i in remaining:
-                async with session.post(
-                    url, data=_body(i), headers={"Content-Type": "application/json"}
-                ) as reply:
-                    if reply.status != 200 or "result" not in json.loads(await reply.read()):
-                        raise RpcPoolError(f"the benchmark's read failed through {url}: HTTP {reply.status}")
+        async def run(numbers: Iterator[int]) -> None:
+            async def worker() -> None:
+                for i in numbers:
+                    async with session.post(url, data=_body(i), headers=headers) as reply:
+                        if reply.status != 200 or "result" not in json.loads(await reply.read()):
+                            raise RpcPoolError(
+                                f"the benchmark's read failed through {url}: HTTP {reply.status}"
+                            )
 
-        await asyncio.gather(*(worker() for _ in range(min(concurrency, 10))))  # warm the connections
-        remaining = iter(range(calls))
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+        await run(iter(range(min(calls, 10 * concurrency))))  # opens the connections
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await run(iter(range(calls)))
         return calls / (time.perf_counter() - started)
 
 
