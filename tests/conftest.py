@@ -53,6 +53,8 @@ LONGEST_FIRST = (
     "integration/test_governance_flow.py",
     "unit/test_store_migrations.py",
     "unit/test_store.py",
+    "integration/test_rpc_proxy.py",
+    "integration/test_rpc_pool.py",
 )
 
 

@@ -86,3 +86,69 @@ class RoleError(GovernanceError):
 
 class SimulationError(GovernanceError):
     """The transaction would revert: the simulation before sending (or the dry run) says why."""
+
+
+class RpcConfigurationError(ConfigurationError):
+    """The RPC pool's URLs or settings are invalid (a bad or repeated URL, a local chain, a bad interval)."""
+
+
+class RpcPoolError(LinkOpsError):
+    """A request through the RPC pool (:mod:`link_ops.rpc`) did not get an answer."""
+
+
+class RpcError(RpcPoolError):
+    """A JSON-RPC error that is the call's own answer (a revert, invalid params, nonce too low, …).
+
+    It was given by :attr:`upstream` and is never retried on another node: every node would say the same.
+    :attr:`code`, :attr:`rpc_message` and :attr:`data` are the node's error object, unchanged.
+    """
+
+    def __init__(
+        self, method: str, code: int, message: str, data: object = None, *, upstream: str = ""
+    ) -> None:
+        where = f" (from {upstream})" if upstream else ""
+        super().__init__(f"{method} answered JSON-RPC error {code}: {message}{where}")
+        self.method = method
+        self.code = code
+        self.rpc_message = message
+        self.data = data
+        self.upstream = upstream
+
+    def as_error_object(self) -> dict[str, object]:
+        """The JSON-RPC error object (``{"code", "message", "data"?}``) as the node gave it."""
+        error: dict[str, object] = {"code": self.code, "message": self.rpc_message}
+        if self.data is not None:
+            error["data"] = self.data
+        return error
+
+
+class RpcUnavailableError(RpcPoolError):
+    """Every upstream the pool tried for a read failed (transport errors, timeouts, HTTP 429/5xx)."""
+
+
+class NoHealthyUpstreamError(RpcUnavailableError):
+    """No upstream may be used now: each is unhealthy, lagging, of the wrong chain or not yet checked."""
+
+
+class PinnedUpstreamError(RpcPoolError):
+    """The upstream a pinned operation (``pool.pinned()``) is bound to failed: nothing was retried
+    elsewhere. Nothing was sent either, so run the whole operation again (it pins a healthy upstream)."""
+
+
+class SendError(RpcPoolError):
+    """A transaction could not be handed to a node through the pool (never retried on another one)."""
+
+    def __init__(self, message: str, *, upstream: str, tx_hash: str | None) -> None:
+        super().__init__(message)
+        self.upstream = upstream
+        self.tx_hash = tx_hash
+
+
+class TransactionNotSentError(SendError):
+    """The node refused the transaction before taking it (no connection, HTTP 429, rate limited): it was
+    not sent, and sending it again is safe."""
+
+
+class AmbiguousSendError(SendError):
+    """The transaction reached a node but no answer came back (a timeout, a dropped connection, HTTP 5xx):
+    it may be in that node's pool. :attr:`tx_hash` says what to look up before sending anything else."""

@@ -120,21 +120,40 @@ def check_upstream(url: str, target: ForkTarget, *, timeout: float = 10.0) -> st
 def upstream_from_env(
     target: ForkTarget, environ: Mapping[str, str] | None = None, *, timeout: float = 10.0
 ) -> str:
-    """The checked upstream URL of `target` from its environment variable.
+    """The checked upstream URL of `target` from its environment variable; of a comma-separated list (the
+    RPC pool's ``POLYGON_RPC_URL=url1,url2``), the first URL that answers as the chain.
 
     Raises :class:`UpstreamError` when the variable is unset or blank, the node does not answer, or it
     serves another chain; the message names the variable and the chain id it got.
     """
     env = os.environ if environ is None else environ
-    url = env.get(target.env_var, "").strip()
-    if not url:
+    value = env.get(target.env_var, "").strip()
+    if not value:
         raise UpstreamError(
             f"{target.env_var} is not set: {target.fork_choice} forks {chain_name(target.chain_id)} "
             f"(chain {target.chain_id}) from the RPC URL in {target.env_var}. Export "
             f"{target.env_var}=https://<your {chain_name(target.chain_id)} RPC> (`make test-fork` and "
             "`ape run gas_bench` start a local stand-in when it is unset)."
         )
-    return check_upstream(url, target, timeout=timeout)
+    if "," not in value:
+        return check_upstream(value, target, timeout=timeout)
+    # Several URLs (the RPC pool's list): a fork is taken from one node, the first that answers as the chain.
+    from link_ops.exceptions import RpcConfigurationError
+    from link_ops.rpc.settings import parse_urls
+
+    try:
+        urls = parse_urls(value, source=target.env_var)
+    except RpcConfigurationError as exc:
+        raise UpstreamError(str(exc)) from None
+    problems = []
+    for url in urls:
+        try:
+            return check_upstream(url, target, timeout=timeout)
+        except UpstreamError as exc:
+            problems.append(str(exc))
+    raise UpstreamError(
+        f"none of the {len(urls)} URLs in {target.env_var} can be forked: " + " ".join(problems)
+    )
 
 
 def use_upstream(target: ForkTarget, url: str) -> None:

@@ -54,7 +54,9 @@ def test_the_scripts_are_the_expected_menu():
         "govern",
         "held",
         "onboard_partner",
+        "ops_bench",
         "relayer",
+        "rpc_proxy",
     ]
     assert menu == SCRIPTS
 

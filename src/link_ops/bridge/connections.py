@@ -100,6 +100,14 @@ def connections_from_env(
             f"set {', '.join(missing)} to the RPC URL of "
             + ", ".join(i.name for i in infos if variables[i.key] in missing)
         )
+    listed = [i for i in infos if "," in env[variables[i.key]]]
+    if listed:
+        first = listed[0]
+        raise ConfigurationError(
+            f"{', '.join(variables[i.key] for i in listed)} lists several URLs, and a connection takes one: "
+            f"serve them as one with the RPC pool's proxy (`ape run rpc_proxy --chain {first.key} --port "
+            f"8545`) and set {variables[first.key]}=http://127.0.0.1:8545"
+        )
     choices = {i.key: f"{i.ape_network}:{env[variables[i.key]].strip()}" for i in infos}
     return LiveConnections(choices, wait_for_confirmations=wait_for_confirmations, connected=connected)
 

@@ -21,7 +21,7 @@ from ape.cli.options import NETWORK_META_KEY
 
 from link_ops.cli.errors import user_errors
 from link_ops.exceptions import UnsupportedChainError, UpstreamError
-from link_ops.fork import FORK_TARGETS, free_port, upstream_from_env
+from link_ops.fork import FORK_TARGETS, free_port, upstream_from_env, use_upstream
 from link_ops.model.chains import chain_by_network
 
 
@@ -36,16 +36,29 @@ def check_network_rpc(provider: Any) -> None:
     if getattr(network, "is_fork", False):
         target = FORK_TARGETS.get(network.name.removesuffix("-fork"))
         if target is not None and network.ecosystem.name == "polygon":
-            upstream_from_env(target)
+            url = upstream_from_env(target)
+            if "," in os.environ.get(target.env_var, ""):  # a list: fork the node that answered, not "a,b"
+                use_upstream(target, url)
+                # ape-foundry copied the configured value onto the network when it made the provider.
+                network_config: Any = getattr(network.ecosystem.config, network.name, None)
+                if network_config is not None:
+                    network_config.upstream_provider = url
         return
     explicit_uri = (getattr(provider, "provider_settings", None) or {}).get("uri")
     if provider.name != "node" or explicit_uri or info.rpc_env is None:
         return
-    if not os.environ.get(info.rpc_env, "").strip():
-        choice = f"{network.ecosystem.name}:{network.name}"
+    choice = f"{network.ecosystem.name}:{network.name}"
+    value = os.environ.get(info.rpc_env, "").strip()
+    if not value:
         raise UpstreamError(
             f"{info.rpc_env} is not set: {choice}:node sends to the RPC URL in {info.rpc_env}. Export "
             f"{info.rpc_env}=https://<your {info.name} RPC>, or pass --network {choice}:https://<rpc url>."
+        )
+    if "," in value:
+        raise UpstreamError(
+            f"{info.rpc_env} lists several URLs, and ape's node provider takes one: serve them as one with "
+            f"`ape run rpc_proxy --chain {info.key} --port 8545` (the RPC pool: failover, health checks) and "
+            f"pass --network {choice}:http://127.0.0.1:8545, or --network {choice}:https://<one rpc url>."
         )
 
 
