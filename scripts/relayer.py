@@ -2,7 +2,9 @@
 
 Signer keys come from $LINK_OPS_SIGNER_KEYS (comma-separated hex private keys, at least the threshold).
 Cursors and messages live in the operations store ($LINK_OPS_DB_URL, default .link_ops/ops.db), so a relayer
-killed at any point and started again delivers every message once. Shows a live status table.
+killed at any point and started again delivers every message once. Shows a live status table. A chain whose
+RPC variable lists several URLs (POLYGON_RPC_URL=url1,url2,url3) is reached through an RPC pool of them;
+--metrics-port serves the relayer's and the pools' metrics.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def cli(
         metrics = RelayerMetrics()
         server: MetricsServer | None = None
         if metrics_port is not None:
-            server = serve_metrics(metrics.registry, metrics_port)
+            pools = [pool.registry for pool in connections.pools.values()]
+            server = serve_metrics([metrics.registry, *pools], metrics_port)
             console.print(f"metrics: {server.url}")
 
     try:
@@ -113,3 +116,4 @@ def cli(
     finally:
         if server is not None:
             server.close()
+        connections.close()

@@ -9,11 +9,13 @@ it is given (a private one by default), so two components in one process, or two
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from threading import Thread
 from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.metrics_core import Metric
 
 from link_ops.exceptions import ConfigurationError
 
@@ -41,15 +43,44 @@ class MetricsServer:
         self._thread.join()
 
 
-def serve_metrics(registry: CollectorRegistry, port: int, host: str = DEFAULT_METRICS_HOST) -> MetricsServer:
-    """Serves `registry` on ``http://<host>:<port>/metrics`` from a background thread (port 0: a free one).
+class MergedRegistries:
+    """Several registries read as one: families of the same name (the RPC pools of two chains, each on a
+    registry of its own) become one family holding every sample, as Prometheus' text format requires."""
+
+    def __init__(self, registries: Sequence[CollectorRegistry]) -> None:
+        self.registries = tuple(registries)
+
+    def collect(self) -> Iterator[Metric]:
+        merged: dict[str, Metric] = {}
+        for registry in self.registries:
+            for family in registry.collect():
+                into = merged.get(family.name)
+                if into is None:
+                    into = merged[family.name] = Metric(
+                        family.name, family.documentation, family.type, family.unit
+                    )
+                elif into.type != family.type:
+                    raise ConfigurationError(
+                        f"metric {family.name} is a {into.type} in one registry and a {family.type} in "
+                        "another: give one of them another name"
+                    )
+                into.samples.extend(family.samples)
+        yield from merged.values()
+
+
+def serve_metrics(
+    registry: CollectorRegistry | Sequence[CollectorRegistry], port: int, host: str = DEFAULT_METRICS_HOST
+) -> MetricsServer:
+    """Serves `registry` (or several, merged) on ``http://<host>:<port>/metrics`` from a background thread
+    (port 0: a free one).
 
     Raises :class:`~link_ops.exceptions.ConfigurationError` when the port is taken or out of range.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65_535:
         raise ConfigurationError(f"the metrics port must be a whole number from 0 to 65535, got {port!r}")
+    served: Any = MergedRegistries(registry) if isinstance(registry, Sequence) else registry
     try:
-        server, thread = start_http_server(port, addr=host, registry=registry)
+        server, thread = start_http_server(port, addr=host, registry=served)
     except OSError as exc:
         raise ConfigurationError(
             f"cannot serve /metrics on {host}:{port} ({exc.strerror or exc}): choose another --metrics-port"

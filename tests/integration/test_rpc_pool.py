@@ -20,7 +20,7 @@ from eth_utils import to_checksum_address
 from web3 import AsyncWeb3, Web3
 from web3.exceptions import ContractLogicError
 
-from link_ops.bridge.connections import activate, disconnect
+from link_ops.bridge.connections import activate, connections_from_env, disconnect
 from link_ops.exceptions import RpcConfigurationError, RpcError
 from link_ops.fork import _rpc, free_port
 from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
@@ -183,3 +183,30 @@ def test_fork__of_a_url_list__forks_the_first_node_answering_as_the_chain(tmp_pa
         "CubeBridge, LBCToken, OptimizedCubeManagement): deploy it with "
         "link_ops.bridge.deploy_bridge_side(..., deployments_dir=...)"
     ], output_of(done)
+
+
+def test_bridge_connections__url_list__reach_the_chain_through_a_pool_that_fails_reads_over(
+    twin, project, accounts
+):
+    admin = accounts[0]
+    urls = ",".join(p.url for p in twin.proxies)
+    for proxy in twin.proxies:
+        proxy.reset_counts()
+    with connections_from_env(["polygon"], {"POLYGON_RPC_URL": urls}, wait_for_confirmations=False) as live:
+        pool = live.pools["polygon"]
+        assert pool.chain_id == 137 and len(pool.names) == 2
+        with live.on("polygon"):
+            token = project.MockERC20.deploy("Pooled", "POOL", sender=admin)
+            token.mint(accounts[6], 3, sender=admin)
+            twin.proxies[0].set_mode("http_error", status=500)
+            try:
+                balances = [int(token.balanceOf(accounts[6])) for _ in range(10)]
+            finally:
+                twin.proxies[0].set_mode("pass")
+        provider = live.provider("polygon")
+    disconnect(provider)
+
+    assert balances == [3] * 10  # every read answered, though one node answered 500s
+    assert sum(twin.sent("eth_sendRawTransaction")) == 2  # each transaction through exactly one node
+    assert twin.proxies[1].count("eth_call", forwarded=True) >= 10  # the healthy node answered them all
+    assert all(status.checks >= 1 for status in pool.status())  # checked before first use

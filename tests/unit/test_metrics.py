@@ -6,11 +6,11 @@ import socket
 
 import pytest
 import requests
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.parser import text_string_to_metric_families
 
 from link_ops.exceptions import ConfigurationError
-from link_ops.metrics import serve_metrics
+from link_ops.metrics import MergedRegistries, serve_metrics
 
 
 def test_serve_metrics__on_a_free_port__serves_the_registry_it_was_given_and_nothing_else():
@@ -49,3 +49,32 @@ def test_serve_metrics__port_taken__is_one_error_naming_the_port():
 def test_serve_metrics__port_out_of_range_or_not_a_number__is_refused(port):
     with pytest.raises(ConfigurationError, match="metrics port must be a whole number from 0 to 65535"):
         serve_metrics(CollectorRegistry(), port)
+
+
+def test_serve_metrics__several_registries__same_family_from_each_is_served_once_with_every_sample():
+    polygon, ethereum, relayer = CollectorRegistry(), CollectorRegistry(), CollectorRegistry()
+    Counter("link_ops_test_requests", "requests", ["chain"], registry=polygon).labels("polygon").inc(2)
+    Counter("link_ops_test_requests", "requests", ["chain"], registry=ethereum).labels("ethereum").inc(5)
+    Counter("link_ops_test_rounds", "rounds", registry=relayer).inc()
+    server = serve_metrics([polygon, ethereum, relayer], 0)
+    try:
+        text = requests.get(server.url, timeout=60).text
+    finally:
+        server.close()
+    assert text.count("# TYPE link_ops_test_requests_total counter") == 1
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    requests_by_chain = {
+        s.labels["chain"]: s.value
+        for s in families["link_ops_test_requests"].samples
+        if s.name.endswith("_total")
+    }
+    assert requests_by_chain == {"polygon": 2, "ethereum": 5}
+    assert families["link_ops_test_rounds"].samples[0].value == 1
+
+
+def test_merged_registries__one_name_with_two_types__is_refused_naming_it():
+    first, second = CollectorRegistry(), CollectorRegistry()
+    Counter("link_ops_test_clash", "a counter", registry=first)
+    Gauge("link_ops_test_clash", "a gauge", registry=second)
+    with pytest.raises(ConfigurationError, match="link_ops_test_clash"):
+        list(MergedRegistries([first, second]).collect())

@@ -21,6 +21,8 @@ from ape.managers.chain import ChainIdCache, ChainManager
 
 from link_ops.exceptions import ConfigurationError, StandInError
 from link_ops.model.chains import ChainInfo, chain_by_key
+from link_ops.rpc import PoolSettings, RpcPool
+from link_ops.rpc.ape_provider import connect_pooled
 
 
 class UnsupportedRouteError(ConfigurationError):
@@ -38,7 +40,8 @@ class LiveConnections:
     first use and kept for later blocks.
 
     `wait_for_confirmations=False` makes those networks wait for no confirmations (for local stand-ins,
-    whose blocks come only with transactions).
+    whose blocks come only with transactions). `pools` are the RPC pools some `connected` providers send
+    through (by chain key); :meth:`close` closes them.
     """
 
     def __init__(
@@ -47,7 +50,10 @@ class LiveConnections:
         *,
         wait_for_confirmations: bool = True,
         connected: Mapping[str, Any] | None = None,
+        pools: Mapping[str, RpcPool] | None = None,
     ) -> None:
+        #: The RPC pools of the chains reached through one, by chain key.
+        self.pools: dict[str, RpcPool] = {chain_by_key(k).key: p for k, p in (pools or {}).items()}
         self.choices = {chain_by_key(key).key: choice for key, choice in choices.items()}
         self.wait_for_confirmations = wait_for_confirmations
         #: Providers already connected (a script's ``--network``), by chain key; used as they are.
@@ -74,6 +80,17 @@ class LiveConnections:
     def on(self, chain_ref: Any) -> AbstractContextManager[Any]:
         return activate(self.provider(chain_ref))
 
+    def close(self) -> None:
+        """Stops the RPC pools' health checks and closes their connections (ape's stay as they are)."""
+        for pool in self.pools.values():
+            pool.close()
+
+    def __enter__(self) -> LiveConnections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def connections_from_env(
     keys: Sequence[str],
@@ -81,9 +98,15 @@ def connections_from_env(
     *,
     wait_for_confirmations: bool = True,
     connected: Mapping[str, Any] | None = None,
+    pool_settings: PoolSettings | None = None,
 ) -> LiveConnections:
     """Connections to the chains `keys` through their RPC variables (``POLYGON_RPC_URL``, …); a chain in
     `connected` (key → a connected ape provider, e.g. the script's ``--network``) is reached through it.
+
+    A variable listing several URLs (``POLYGON_RPC_URL=url1,url2,url3``) makes that chain's connection an
+    :class:`~link_ops.rpc.RpcPool` of them (health-checked from now on, with `pool_settings`), ape's provider
+    sending through it: reads fail over, a transaction and its nonce go to one node. Close the connections
+    (:meth:`LiveConnections.close`) to stop the pools' checks.
 
     Raises :class:`ConfigurationError` naming every variable that is not set.
     """
@@ -100,16 +123,23 @@ def connections_from_env(
             f"set {', '.join(missing)} to the RPC URL of "
             + ", ".join(i.name for i in infos if variables[i.key] in missing)
         )
-    listed = [i for i in infos if "," in env[variables[i.key]]]
-    if listed:
-        first = listed[0]
-        raise ConfigurationError(
-            f"{', '.join(variables[i.key] for i in listed)} lists several URLs, and a connection takes one: "
-            f"serve them as one with the RPC pool's proxy (`ape run rpc_proxy --chain {first.key} --port "
-            f"8545`) and set {variables[first.key]}=http://127.0.0.1:8545"
-        )
-    choices = {i.key: f"{i.ape_network}:{env[variables[i.key]].strip()}" for i in infos}
-    return LiveConnections(choices, wait_for_confirmations=wait_for_confirmations, connected=connected)
+    pooled = [i for i in infos if "," in env[variables[i.key]]]
+    pools: dict[str, RpcPool] = {}
+    providers = dict(connected or {})
+    try:
+        for info in pooled:
+            pool = RpcPool.from_env(info, pool_settings or PoolSettings(), environ=env)
+            pools[info.key] = pool
+            pool.start()
+            providers[info.key] = connect_pooled(pool, info.ape_network)
+    except BaseException:
+        for pool in pools.values():
+            pool.close()
+        raise
+    choices = {i.key: f"{i.ape_network}:{env[variables[i.key]].strip()}" for i in infos if i not in pooled}
+    return LiveConnections(
+        choices, wait_for_confirmations=wait_for_confirmations, connected=providers, pools=pools
+    )
 
 
 def _forget_chain_id(provider: ProviderAPI) -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from _ape import error_lines, run_ape_here
 
-from link_ops.bridge.connections import connections_from_env
-from link_ops.exceptions import ConfigurationError, UpstreamError
+from link_ops.exceptions import UpstreamError
 from link_ops.fork import FORK_TARGETS, free_port, upstream_from_env
 
 MAINNET = FORK_TARGETS["mainnet"]
@@ -52,11 +51,3 @@ def test_node_network__url_list__is_refused_in_one_line_naming_the_proxy():
     [line] = error_lines(done)
     assert line.startswith("Error: POLYGON_RPC_URL lists several URLs, and ape's node provider takes one")
     assert "ape run rpc_proxy --chain polygon --port 8545" in line
-
-
-def test_bridge_connections__url_list__is_refused_naming_the_proxy():
-    env = {"POLYGON_RPC_URL": "https://a.example,https://b.example", "ETHEREUM_RPC_URL": "https://c.example"}
-    with pytest.raises(
-        ConfigurationError, match=r"POLYGON_RPC_URL lists several URLs.*rpc_proxy --chain polygon"
-    ):
-        connections_from_env(["polygon", "ethereum"], env)
