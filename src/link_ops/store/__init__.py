@@ -1,8 +1,8 @@
 """The operations store: partner records and the relayer's records in one SQL database.
 
 :class:`OpsStore` opens it (SQLite by default, PostgreSQL or any SQLAlchemy URL by ``$LINK_OPS_DB_URL``);
-``store.partners`` (:class:`PartnerStore`) and ``store.relayer`` (:class:`RelayerStore`) are its two
-stores. No ape, no network besides the database.
+``store.partners`` (:class:`PartnerStore`), ``store.relayer`` (:class:`RelayerStore`) and ``store.index``
+(:class:`IndexStore`, the event index) are its stores. No ape, no network besides the database.
 """
 
 from link_ops.store.engine import (
@@ -13,6 +13,18 @@ from link_ops.store.engine import (
     StoreConfigurationError,
     default_db_url,
 )
+from link_ops.store.index import (
+    DailyClaims,
+    DailyMints,
+    Holding,
+    IndexCursorError,
+    IndexStore,
+    InFlightTransfer,
+    PartnerActivity,
+    RouteInFlight,
+    WelcomeClaim,
+)
+from link_ops.store.index_tables import BlockRef, IndexCursor, IndexedClaim, IndexedEvent
 from link_ops.store.ops import OpsStore
 from link_ops.store.partner_tables import (
     DEFAULT_SLA,
@@ -30,19 +42,32 @@ __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_SLA",
     "STEPS",
+    "BlockRef",
     "ConfigMismatchError",
+    "DailyClaims",
+    "DailyMints",
     "Database",
+    "Holding",
+    "InFlightTransfer",
+    "IndexCursor",
+    "IndexCursorError",
+    "IndexStore",
+    "IndexedClaim",
+    "IndexedEvent",
     "MonitoringRecord",
     "OpsStore",
     "OpsStoreError",
+    "PartnerActivity",
     "PartnerRecord",
     "PartnerStateError",
     "PartnerStore",
     "RelayedMessage",
     "RelayerStore",
+    "RouteInFlight",
     "StepAlreadyDoneError",
     "StepRecord",
     "StoreConfigurationError",
     "UnknownPartnerError",
+    "WelcomeClaim",
     "default_db_url",
 ]
