@@ -465,24 +465,32 @@ class ChainIndexer:
             names.update(dict.fromkeys(created, "PartnerBenefits"))
             logs.sort(key=lambda entry: (_int(entry["blockNumber"]), _int(entry["logIndex"])))
 
-        # Blocks not yet final: headers read, chained, and the logs checked against them.
+        # Blocks not yet final: headers read, chained to their neighbours, and the logs checked against them.
+        # The hashes kept are those of every block from the depth below the head to the batch's end: window
+        # blocks below the batch that are not kept (after a rollback to a shorter chain) are read again.
         final = head - self.depth
+        window = max(self.start_block, final + 1)
+        kept: dict[int, BlockRef] = {}
+        if window < first:
+            kept = {b.number: b for b in self.store.stored_blocks(self.chain.chain_id) if b.number >= window}
         headers: dict[int, Header] = {}
+        for number in range(window, first):
+            if number not in kept:
+                headers[number] = self._need_header(number)
         for number in range(max(first, final + 1), last + 1):
             headers[number] = self._need_header(number)
         if last not in headers:
             headers[last] = self._need_header(last)
+        links: dict[int, tuple[str, str | None]] = {n: (b.hash, b.parent_hash) for n, b in kept.items()}
+        if cursor is not None:
+            links[cursor.last_block] = (cursor.last_hash, links.get(cursor.last_block, ("", None))[1])
+        links.update({n: (h.hash, h.parent_hash) for n, h in headers.items()})
         unfinal = [n for n in sorted(headers) if n > final]
         for number in unfinal:
-            parent = headers.get(number - 1)
-            expected = (
-                parent.hash
-                if parent is not None
-                else cursor.last_hash
-                if cursor is not None and cursor.last_block == number - 1
-                else None
-            )
-            if expected is not None and headers[number].parent_hash != expected:
+            below, above = links.get(number - 1), links.get(number + 1)
+            if below is not None and headers[number].parent_hash != below[0]:
+                raise _ChainMoved()
+            if above is not None and above[1] is not None and above[1] != headers[number].hash:
                 raise _ChainMoved()
         times: dict[int, int] = {n: h.timestamp for n, h in headers.items()}
         for log in logs:

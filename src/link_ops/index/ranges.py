@@ -42,12 +42,12 @@ class Refusal:
 
 _RANGE_LIMIT = re.compile(
     r"(?:"
-    r"(?:up to|limited to)\s+an?\s+(?P<a>[\d,]+)[\s-]*blocks?\s+range"  # Alchemy, QuickNode
-    r"|exceeds?\s+(?:the\s+)?limit\s+of\s+(?P<b>[\d,]+)"  # Infura
-    r"|range\s+limit\s+(?:of\s+)?(?P<c>[\d,]+)"  # "is bigger than range limit 2000"
-    r"|max(?:imum)?\s+block\s+range(?:\s+is)?\s*[:=]?\s*(?P<d>[\d,]+)"  # reth, BSC, morph
-    r"|\(maximum\s+(?P<e>[\d,]+)\)"  # frontier: "block range is too wide (maximum 1024)"
-    r"|block\s+range\s+(?:limit|too\s+large)[^\d]{0,20}(?P<f>[\d,]+)"
+    r"(?:up to|limited to)\s+an?\s+(?P<a>\d[\d,]*)[\s-]*blocks?\s+range"  # Alchemy, QuickNode
+    r"|exceeds?\s+(?:the\s+)?limit\s+of\s+(?P<b>\d[\d,]*)"  # Infura
+    r"|range\s+limit\s+(?:of\s+)?(?P<c>\d[\d,]*)"  # "is bigger than range limit 2000"
+    r"|max(?:imum)?\s+block\s+range(?:\s+is)?\s*[:=]?\s*(?P<d>\d[\d,]*)"  # reth, BSC, morph
+    r"|\(maximum\s+(?P<e>\d[\d,]*)\)"  # frontier: "block range is too wide (maximum 1024)"
+    r"|block\s+range\s+(?:limit|too\s+large)[^\d]{0,20}(?P<f>\d[\d,]*)"
     r")",
     re.IGNORECASE,
 )
