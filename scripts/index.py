@@ -64,14 +64,13 @@ class _Shown:
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
         self.tasks: dict[str, TaskID] = {}
-        self.began: dict[str, tuple[float, int]] = {}
+        self.began = time.monotonic()
+        self.events: dict[str, int] = {}
 
     def batch(self, report: BatchReport) -> None:
         now = time.monotonic()
-        began, events = self.began.setdefault(report.chain, (now, 0))
-        events += report.events
-        self.began[report.chain] = (began, events)
-        rate = events / (now - began) if now > began else 0.0
+        self.events[report.chain] = events = self.events.get(report.chain, 0) + report.events
+        rate = events / (now - self.began) if now > self.began else 0.0
         total = report.head - report.start_block + 1
         done = report.last_block - report.start_block + 1
         if report.chain not in self.tasks:
@@ -106,7 +105,9 @@ def _summary(store: OpsStore, indexer: Indexer, heads: dict[str, int]) -> Table:
     return table
 
 
-def _stop_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+def _stop(_signum: int, _frame: FrameType | None) -> None:
+    # ape answers Ctrl-C with sys.exit(130) wherever the process is; a stop here is a KeyboardInterrupt that
+    # the command catches, after the batch being written is rolled back or committed whole.
     raise KeyboardInterrupt
 
 
@@ -215,7 +216,8 @@ def cli(
         def on_error(chain_indexer: ChainIndexer, exc: IndexRpcError) -> None:
             progress.console.print(f"[yellow]{chain_indexer.chain.key}: {exc} (trying again next round)")
 
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
         try:
             with progress:
                 if once:

@@ -207,6 +207,7 @@ class ChainIndexer:
         self._claims_from = set(targets.addresses("OptimizedCubeManagement"))
         self._lbc = set(targets.addresses("LBCToken")) if self._claims_from else set()
         self._label = self.chain.key
+        self.metrics.add_chain(self._label)
 
     def __repr__(self) -> str:
         return f"ChainIndexer({self.chain.key}, {len(self._names)} contracts, depth {self.depth})"

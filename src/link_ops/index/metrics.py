@@ -79,6 +79,13 @@ class IndexMetrics:
         )
         self._recent: dict[str, deque[tuple[float, int]]] = {}
 
+    def add_chain(self, chain: str) -> None:
+        """Creates `chain`'s series at zero, so that a scrape shows them before anything happened."""
+        for metric in (self.batches, self.reorgs, self.refusals, self.rollback_depth, self.events_per_second):
+            metric.labels(chain=chain)
+        for phase in ("fetch", "decode", "write"):
+            self.phase_seconds.labels(chain=chain, phase=phase)
+
     def batch_done(self, chain: str, events: int, *, now: float | None = None) -> None:
         """Counts a batch of `events` and updates the events-per-second gauge."""
         self.batches.labels(chain=chain).inc()
