@@ -41,6 +41,8 @@ LONGEST_FIRST = (
     "integration/test_demo_and_gas.py",
     "integration/test_governance_setup.py",
     "integration/test_governance_flow.py",
+    "integration/index/test_index_kill.py",
+    "integration/index/test_index_script.py",
 )
 
 

@@ -20,7 +20,6 @@ from link_ops.exceptions import ConfigurationError
 from link_ops.index.catalog import INDEXED_EVENTS, checksum
 from link_ops.index.rpc import JsonRpc
 from link_ops.model.chains import ChainInfo
-from link_ops.protocol.records import load_record
 
 
 class IndexTargetError(ConfigurationError):
@@ -101,6 +100,10 @@ def targets_from_records(info: ChainInfo, deployments_dir: Path, rpc: JsonRpc | 
 
     Raises :class:`IndexTargetError` when nothing indexable is recorded there.
     """
+    # The records module is pure, but its package (link_ops.protocol) imports ape to deploy: imported here,
+    # the index itself stays free of ape.
+    from link_ops.protocol.records import load_record
+
     record = load_record(deployments_dir, info.chain_id)
     if record is None:
         raise IndexTargetError(
