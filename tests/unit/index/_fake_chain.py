@@ -133,6 +133,21 @@ def lbc_received(transfer_id: bytes, src: int, to: str, amount: int) -> Log:
     return Log(LBC_BRIDGE, topics, "0x" + encode(["uint256"], [amount]).hex())
 
 
+def refund_sent(transfer_id: bytes, src: int, message_id: bytes) -> Log:
+    topics = [_topic_of("LBCBridge", "TransferRefundSent"), "0x" + transfer_id.hex(), _word(src, "uint256")]
+    return Log(LBC_BRIDGE, topics, "0x" + encode(["bytes32"], [message_id]).hex())
+
+
+def refunded(transfer_id: bytes, dst: int, to: str) -> Log:
+    topics = [
+        _topic_of("LBCBridge", "TransferRefunded"),
+        "0x" + transfer_id.hex(),
+        _word(dst, "uint256"),
+        _word(to, "address"),
+    ]
+    return Log(LBC_BRIDGE, topics)
+
+
 def foreign_log(address: str) -> Log:
     """A Transfer of a contract the index does not read."""
     return lbc_transfer(ALICE, BOB, 1, address=address)
