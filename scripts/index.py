@@ -157,7 +157,10 @@ def cli(
     metrics_port: int | None,
     reset: bool,
 ) -> None:
-    """Index the protocol's events (cubes, LBC, partners, the bridge) into the operations store."""
+    """Index the protocol's events into the store.
+
+    Cubes, LBC, partners and the bridge on each chain, reorganisations followed, into the operations store.
+    """
     console: Console = make_console()
     with user_errors():
         bounds = {} if max_range is None else {"max_range": max_range, "initial_range": min(500, max_range)}
