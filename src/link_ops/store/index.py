@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, select, update
+from sqlalchemy import JSON, Connection, and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import aliased
 
 from link_ops.store.engine import Base, Database, OpsStoreError, check_chain_id, utcnow
 from link_ops.store.index_tables import (
+    CLAIM_COLUMNS,
+    EVENT_COLUMNS,
     BlockRef,
     IndexBlockRow,
     IndexClaimRow,
@@ -176,9 +178,42 @@ def _slug(partner_id_hex: str) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def _chunks(rows: Sequence[dict[str, Any]], size: int = INSERT_CHUNK) -> Iterable[Sequence[dict[str, Any]]]:
+def _chunks(rows: Sequence[Any], size: int = INSERT_CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def _bulk_insert(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Inserts `rows` (values in `columns` order, JSON already text) into `table` in few round trips, inside
+    `conn`'s transaction: PostgreSQL through psycopg's COPY, SQLite through the driver's executemany, any
+    other backend through SQLAlchemy."""
+    dialect = conn.dialect
+    names = ", ".join(columns)
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        driver = conn.connection.driver_connection
+        if driver is None:
+            raise OpsStoreError(f"the connection to {conn.engine.url} is closed")
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    if dialect.name == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        for chunk in _chunks(rows):
+            conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(chunk))
+        return
+    sql_table = Base.metadata.tables[table]
+    json_columns = {c.name for c in sql_table.columns if isinstance(c.type, JSON)}
+    for chunk in _chunks(rows):
+        conn.execute(
+            insert(sql_table),
+            [
+                {k: json.loads(v) if k in json_columns else v for k, v in zip(columns, row, strict=True)}
+                for row in chunk
+            ],
+        )
 
 
 def _contracts_json(contracts: Mapping[str, Sequence[str]]) -> str:
@@ -314,10 +349,9 @@ class IndexStore:
                     )
                 )
             if events:
-                for chunk in _chunks([e.row() for e in events]):
-                    conn.execute(insert(IndexEventRow), chunk)
+                _bulk_insert(conn, IndexEventRow.__tablename__, EVENT_COLUMNS, [e.values() for e in events])
             if claims:
-                conn.execute(insert(IndexClaimRow), [c.row() for c in claims])
+                _bulk_insert(conn, IndexClaimRow.__tablename__, CLAIM_COLUMNS, [c.values() for c in claims])
             kept = {b.number: b for b in blocks if b.number >= keep_blocks_from}
             kept[last.number] = last
             conn.execute(

@@ -17,6 +17,7 @@ claims, blocks and the cursor) in one transaction.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,6 +96,39 @@ class IndexClaimRow(Base):
     block_time: Mapped[int] = mapped_column(BigInteger)
 
 
+#: The columns of ``index_events`` in the order :meth:`IndexedEvent.values` gives them.
+EVENT_COLUMNS = (
+    "chain_id",
+    "block_number",
+    "log_index",
+    "block_hash",
+    "tx_hash",
+    "address",
+    "contract",
+    "event",
+    "args",
+    "block_time",
+    "from_address",
+    "to_address",
+    "token_id",
+    "amount",
+    "transfer_id",
+)
+
+#: The columns of ``index_claims`` in the order :meth:`IndexedClaim.values` gives them.
+CLAIM_COLUMNS = (
+    "chain_id",
+    "block_number",
+    "log_index",
+    "block_hash",
+    "tx_hash",
+    "holder",
+    "amount",
+    "cube_ids",
+    "block_time",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class IndexedEvent:
     """One event as the index stores it (see the module's description of ``index_events``)."""
@@ -115,24 +149,25 @@ class IndexedEvent:
     amount: str | None = None
     transfer_id: str | None = None
 
-    def row(self) -> dict[str, Any]:
-        return {
-            "chain_id": self.chain_id,
-            "block_number": self.block_number,
-            "log_index": self.log_index,
-            "block_hash": self.block_hash,
-            "tx_hash": self.tx_hash,
-            "address": self.address,
-            "contract": self.contract,
-            "event": self.event,
-            "args": self.args,
-            "block_time": self.block_time,
-            "from_address": self.from_address,
-            "to_address": self.to_address,
-            "token_id": self.token_id,
-            "amount": self.amount,
-            "transfer_id": self.transfer_id,
-        }
+    def values(self) -> tuple[Any, ...]:
+        """The row, in :data:`EVENT_COLUMNS` order, the arguments as JSON text."""
+        return (
+            self.chain_id,
+            self.block_number,
+            self.log_index,
+            self.block_hash,
+            self.tx_hash,
+            self.address,
+            self.contract,
+            self.event,
+            json.dumps(self.args, separators=(",", ":")),
+            self.block_time,
+            self.from_address,
+            self.to_address,
+            self.token_id,
+            self.amount,
+            self.transfer_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,18 +184,19 @@ class IndexedClaim:
     cube_ids: tuple[int, ...]
     block_time: int
 
-    def row(self) -> dict[str, Any]:
-        return {
-            "chain_id": self.chain_id,
-            "block_number": self.block_number,
-            "log_index": self.log_index,
-            "block_hash": self.block_hash,
-            "tx_hash": self.tx_hash,
-            "holder": self.holder,
-            "amount": str(self.amount),
-            "cube_ids": list(self.cube_ids),
-            "block_time": self.block_time,
-        }
+    def values(self) -> tuple[Any, ...]:
+        """The row, in :data:`CLAIM_COLUMNS` order, the cube ids as JSON text."""
+        return (
+            self.chain_id,
+            self.block_number,
+            self.log_index,
+            self.block_hash,
+            self.tx_hash,
+            self.holder,
+            str(self.amount),
+            json.dumps(list(self.cube_ids)),
+            self.block_time,
+        )
 
 
 @dataclass(frozen=True, slots=True)
