@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_utils.crypto import keccak
 
 from link_ops.exceptions import ConfigurationError, LinkOpsError
@@ -515,7 +516,15 @@ class ChainIndexer:
             contract = names.get(checksum(log["address"]))
             if contract is None:
                 continue
-            event = self._catalog.decode(chain_id, contract, log, times[_int(log["blockNumber"])])
+            try:
+                event = self._catalog.decode(chain_id, contract, log, times[_int(log["blockNumber"])])
+            except (ValueError, DecodingError) as exc:
+                raise IndexMismatchError(
+                    f"a log of {log['address']} (block {_int(log['blockNumber'])}, log "
+                    f"{_int(log['logIndex'])}) does not decode as an event of {contract} ({exc}): is that "
+                    f"address really the {contract} of {self.chain.name}? Check "
+                    f"deployments/{self.chain.chain_id}.json"
+                ) from exc
             if event is None:
                 continue
             events.append(event)

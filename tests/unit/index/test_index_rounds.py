@@ -371,3 +371,13 @@ def test_metrics__events_by_name_heights_lag_and_rollbacks(store):
     assert value("link_ops_index_rollback_depth_blocks_count") == 1
     assert value("link_ops_index_rollback_depth_blocks_sum") == 2  # blocks 17 and 18 were indexed
     assert value("link_ops_index_phase_seconds_total", phase="write") > 0
+
+
+def test_round__a_log_that_does_not_fit_its_contract__refused_naming_the_record(store):
+    chain = FakeChain()
+    chain.mine([lbc_transfer(ALICE, BOB, 1, address=CUBES)])  # an ERC-20 Transfer where the collection is
+    with pytest.raises(
+        IndexMismatchError, match=r"does not decode as an event of OptimizedCubeManagement .*137.json"
+    ):
+        indexer_for(chain, store).round()
+    assert store.index.cursor(CHAIN_ID) is None
