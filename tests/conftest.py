@@ -55,6 +55,8 @@ LONGEST_FIRST = (
     "unit/test_store.py",
     "integration/test_rpc_proxy.py",
     "integration/test_rpc_pool.py",
+    "integration/index/test_index_kill.py",
+    "integration/index/test_index_script.py",
 )
 
 

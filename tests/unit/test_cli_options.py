@@ -53,6 +53,7 @@ def test_the_scripts_are_the_expected_menu():
         "gas_bench",
         "govern",
         "held",
+        "index",
         "onboard_partner",
         "ops_bench",
         "relayer",

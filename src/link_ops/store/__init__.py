@@ -3,8 +3,8 @@
 :class:`OpsStore` opens it (SQLite by default, PostgreSQL or any SQLAlchemy URL by ``$LINK_OPS_DB_URL``)
 and upgrades its schema through the packaged Alembic migrations (:mod:`link_ops.store.migrate`:
 :func:`upgrade`, :func:`current_revision`; ``python -m link_ops.store``); ``store.partners``
-(:class:`PartnerStore`) and ``store.relayer`` (:class:`RelayerStore`) are its two stores. No ape, no
-network besides the database.
+(:class:`PartnerStore`), ``store.relayer`` (:class:`RelayerStore`) and ``store.index`` (:class:`IndexStore`,
+the event index) are its stores. No ape, no network besides the database.
 """
 
 from link_ops.store.engine import (
@@ -15,6 +15,18 @@ from link_ops.store.engine import (
     StoreConfigurationError,
     default_db_url,
 )
+from link_ops.store.index import (
+    DailyClaims,
+    DailyMints,
+    Holding,
+    IndexCursorError,
+    IndexStore,
+    InFlightTransfer,
+    PartnerActivity,
+    RouteInFlight,
+    WelcomeClaim,
+)
+from link_ops.store.index_tables import BlockRef, IndexCursor, IndexedClaim, IndexedEvent
 from link_ops.store.migrate import (
     NewerSchemaError,
     UnrecognisedSchemaError,
@@ -39,22 +51,35 @@ __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_SLA",
     "STEPS",
+    "BlockRef",
     "ConfigMismatchError",
+    "DailyClaims",
+    "DailyMints",
     "Database",
+    "Holding",
+    "InFlightTransfer",
+    "IndexCursor",
+    "IndexCursorError",
+    "IndexStore",
+    "IndexedClaim",
+    "IndexedEvent",
     "MonitoringRecord",
     "NewerSchemaError",
     "OpsStore",
     "OpsStoreError",
+    "PartnerActivity",
     "PartnerRecord",
     "PartnerStateError",
     "PartnerStore",
     "RelayedMessage",
     "RelayerStore",
+    "RouteInFlight",
     "StepAlreadyDoneError",
     "StepRecord",
     "StoreConfigurationError",
     "UnknownPartnerError",
     "UnrecognisedSchemaError",
+    "WelcomeClaim",
     "current_revision",
     "default_db_url",
     "head_revision",

@@ -1,16 +1,19 @@
-"""The operations store: one database holding the partner records and the relayer's records, side by side.
+"""The operations store: one database holding the partner records, the relayer's records and the event
+index, side by side.
 
 ``OpsStore()`` opens the default database (``$LINK_OPS_DB_URL``, else ``.link_ops/ops.db``); its
-:attr:`~OpsStore.partners` and :attr:`~OpsStore.relayer` are the two stores on it::
+:attr:`~OpsStore.partners`, :attr:`~OpsStore.relayer` and :attr:`~OpsStore.index` are the stores on it::
 
     with OpsStore() as store:
         store.partners.list_partners()
         store.relayer.pending_messages()
+        store.index.holders()
 """
 
 from __future__ import annotations
 
 from link_ops.store.engine import Database
+from link_ops.store.index import IndexStore
 from link_ops.store.partners import PartnerStore
 from link_ops.store.relayer import RelayerStore
 
@@ -25,3 +28,5 @@ class OpsStore(Database):
         self.partners = PartnerStore(self)
         #: The bridge relayer's cursors and messages.
         self.relayer = RelayerStore(self)
+        #: The event index: what happened on each chain, and the queries on it.
+        self.index = IndexStore(self)
