@@ -6,6 +6,7 @@ import pytest
 
 
 @pytest.fixture
-def index_db_url(tmp_path) -> str:
-    """A fresh SQLite database file for the test (the store's tables are created on first open)."""
-    return f"sqlite:///{tmp_path / 'index.db'}"
+def index_db_url(db_url: str) -> str:
+    """A fresh database for the test: a SQLite file, then a PostgreSQL database (``db_url``; the store's
+    tables are created on first open)."""
+    return db_url

@@ -31,6 +31,14 @@ def rpc(world: World, method: str, params: list) -> object:
     return world.chains.provider("polygon").make_request(method, params)
 
 
+@pytest.fixture(autouse=True)
+def same_chain_for_each_test(world) -> Iterator[None]:
+    """Each test (once per store backend) starts from the chain the module built: its reorgs are undone."""
+    snapshot = rpc(world, "evm_snapshot", [])
+    yield
+    assert rpc(world, "evm_revert", [snapshot]) is True
+
+
 def fresh_dump(world: World, tmp_path, name: str = "fresh") -> dict:
     with OpsStore(f"sqlite:///{tmp_path / f'{name}.db'}") as store:
         world.indexer("polygon", store).round()

@@ -10,9 +10,9 @@ from link_ops.store import OpsStore
 
 
 @pytest.fixture
-def index_db_url(tmp_path) -> str:
-    """A fresh SQLite database file for the test."""
-    return f"sqlite:///{tmp_path / 'index.db'}"
+def index_db_url(db_url: str) -> str:
+    """A fresh database for the test: a SQLite file, then a PostgreSQL database (``db_url``)."""
+    return db_url
 
 
 @pytest.fixture
