@@ -16,46 +16,41 @@ from types import FrameType
 
 import click
 from ape import project
-from prometheus_client import start_http_server
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from link_ops.cli.console import make_console
 from link_ops.cli.errors import user_errors
-from link_ops.cli.options import chains_option
+from link_ops.cli.options import chains_option, metrics_port_option
 from link_ops.exceptions import ConfigurationError
 from link_ops.index import (
     BatchReport,
     ChainIndexer,
-    HttpJsonRpc,
     Indexer,
     IndexMetrics,
     IndexRpcError,
     IndexSettings,
+    PooledJsonRpc,
     RoundReport,
     parse_confirmations,
     targets_from_records,
 )
-from link_ops.model.chains import ChainInfo, rpc_url
+from link_ops.metrics import MetricsServer, serve_metrics
+from link_ops.model.chains import ChainInfo
 from link_ops.protocol.records import deployments_directory
+from link_ops.rpc import RpcPool
 from link_ops.store import OpsStore
 
 
-def _first_url(info: ChainInfo) -> str:
-    # pool: the RPC pool takes every URL of the variable; until then the first one is used.
+def _pool(info: ChainInfo) -> RpcPool:
+    """The RPC pool of the URLs in `info`'s variable, checked once (the checks then run in the background)."""
     if info.rpc_env is None:
         raise ConfigurationError(
             f"{info.key} is a local chain without an RPC variable: index a chain link-ops reaches through "
             "one (polygon, ethereum, bsc, amoy, sepolia, bsc-testnet)"
         )
-    value = rpc_url(info)
-    urls = [u.strip() for u in (value or "").split(",") if u.strip()]
-    if not urls:
-        raise ConfigurationError(
-            f"{info.rpc_env} is not set: export {info.rpc_env}=https://<your {info.name} RPC>"
-        )
-    return urls[0]
+    return RpcPool.from_env(info).start()
 
 
 class _Shown:
@@ -139,12 +134,7 @@ def _stop(_signum: int, _frame: FrameType | None) -> None:
 @click.option(
     "--interval", type=click.FloatRange(min=0), default=2.0, show_default=True, help="seconds between rounds"
 )
-@click.option(
-    "--metrics-port",
-    type=click.IntRange(1, 65535),
-    default=None,
-    help="serve Prometheus /metrics on 127.0.0.1:PORT",
-)
+@metrics_port_option()
 @click.option("--reset", is_flag=True, help="forget what is indexed of these chains and index them again")
 def cli(
     chains: list[ChainInfo],
@@ -167,66 +157,71 @@ def cli(
         settings = IndexSettings.build(confirmations=parse_confirmations(confirmations), **bounds)
         directory = deployments_directory(Path(project.path))
         store = OpsStore(db)
-    with store, user_errors():
-        metrics = IndexMetrics()
-        chain_indexers = []
-        for info in chains:
-            rpc = HttpJsonRpc(_first_url(info))
-            targets = targets_from_records(info, directory, rpc)
-            if reset:
-                store.index.reset(info.chain_id)
-            chain_indexers.append(
-                ChainIndexer(
-                    rpc, targets, store.index, settings=settings, metrics=metrics, from_block=from_block
-                )
-            )
-        indexer = Indexer(chain_indexers)
-        indexer.check()
-        if metrics_port is not None:
-            try:
-                start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"cannot serve /metrics on 127.0.0.1:{metrics_port} ({exc.strerror}): choose another "
-                    "--metrics-port"
-                ) from None
-            console.print(f"metrics on http://127.0.0.1:{metrics_port}/metrics")
-
-        heads: dict[str, int] = {}
-        progress = Progress(
-            TextColumn("{task.description:<10}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("blocks, {task.fields[to_go]:,} to go, {task.fields[rate]:,.0f} events/s"),
-            console=console,
-        )
-        shown = _Shown(progress)
-
-        def on_batch(report: BatchReport) -> None:
-            heads[report.chain] = report.head
-            shown.batch(report)
-
-        def on_round(reports: list[RoundReport]) -> None:
-            for report in reports:
-                heads[report.chain] = report.head
-                for rollback in report.rollbacks:
-                    fork = "the start" if rollback.to_block is None else f"block {rollback.to_block:,}"
-                    progress.console.print(
-                        f"[yellow]{report.chain}: reorganised, {rollback.depth} block(s) above {fork} read "
-                        f"again ({rollback.events_deleted} event(s) forgotten)"
+    pools: list[RpcPool] = []
+    server: MetricsServer | None = None
+    try:
+        with store, user_errors():
+            metrics = IndexMetrics()
+            chain_indexers = []
+            for info in chains:
+                pools.append(_pool(info))
+                rpc = PooledJsonRpc(pools[-1])
+                targets = targets_from_records(info, directory, rpc)
+                if reset:
+                    store.index.reset(info.chain_id)
+                chain_indexers.append(
+                    ChainIndexer(
+                        rpc, targets, store.index, settings=settings, metrics=metrics, from_block=from_block
                     )
+                )
+            indexer = Indexer(chain_indexers)
+            indexer.check()
+            if metrics_port is not None:
+                server = serve_metrics([metrics.registry, *(pool.registry for pool in pools)], metrics_port)
+                console.print(f"metrics on {server.url}")
 
-        def on_error(chain_indexer: ChainIndexer, exc: IndexRpcError) -> None:
-            progress.console.print(f"[yellow]{chain_indexer.chain.key}: {exc} (trying again next round)")
+            heads: dict[str, int] = {}
+            progress = Progress(
+                TextColumn("{task.description:<10}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("blocks, {task.fields[to_go]:,} to go, {task.fields[rate]:,.0f} events/s"),
+                console=console,
+            )
+            shown = _Shown(progress)
 
-        signal.signal(signal.SIGINT, _stop)
-        signal.signal(signal.SIGTERM, _stop)
-        try:
-            with progress:
-                if once:
-                    on_round(indexer.catch_up(on_batch=on_batch))
-                else:
-                    indexer.run(interval=interval, on_batch=on_batch, on_round=on_round, on_error=on_error)
-        except KeyboardInterrupt:
-            console.print("stopped: every batch written is kept, the next run goes on from there")
-        console.print(_summary(store, indexer, heads))
+            def on_batch(report: BatchReport) -> None:
+                heads[report.chain] = report.head
+                shown.batch(report)
+
+            def on_round(reports: list[RoundReport]) -> None:
+                for report in reports:
+                    heads[report.chain] = report.head
+                    for rollback in report.rollbacks:
+                        fork = "the start" if rollback.to_block is None else f"block {rollback.to_block:,}"
+                        progress.console.print(
+                            f"[yellow]{report.chain}: reorganised, {rollback.depth} block(s) above {fork} "
+                            f"read again ({rollback.events_deleted} event(s) forgotten)"
+                        )
+
+            def on_error(chain_indexer: ChainIndexer, exc: IndexRpcError) -> None:
+                progress.console.print(f"[yellow]{chain_indexer.chain.key}: {exc} (trying again next round)")
+
+            signal.signal(signal.SIGINT, _stop)
+            signal.signal(signal.SIGTERM, _stop)
+            try:
+                with progress:
+                    if once:
+                        on_round(indexer.catch_up(on_batch=on_batch))
+                    else:
+                        indexer.run(
+                            interval=interval, on_batch=on_batch, on_round=on_round, on_error=on_error
+                        )
+            except KeyboardInterrupt:
+                console.print("stopped: every batch written is kept, the next run goes on from there")
+            console.print(_summary(store, indexer, heads))
+    finally:
+        if server is not None:
+            server.close()
+        for pool in pools:
+            pool.close()

@@ -37,6 +37,7 @@ from link_ops.index.rpc import (
     IndexRpcError,
     JsonRpc,
     JsonRpcError,
+    PooledJsonRpc,
     RpcTimeoutError,
     RpcTransportError,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "Indexer",
     "JsonRpc",
     "JsonRpcError",
+    "PooledJsonRpc",
     "Refusal",
     "ReorgTooDeepError",
     "Rollback",

@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 import requests
 
-from link_ops.exceptions import LinkOpsError
+from link_ops.exceptions import LinkOpsError, RpcError, RpcUnavailableError
 from link_ops.fork import redact
+from link_ops.rpc import RpcPool
 
 
 class JsonRpc(Protocol):
@@ -115,3 +116,23 @@ class HttpJsonRpc:
     def close(self) -> None:
         """Closes the kept-alive connections."""
         self._session.close()
+
+
+class PooledJsonRpc:
+    """The index's :class:`JsonRpc` over an :class:`~link_ops.rpc.RpcPool` (several nodes, failover), the
+    pool's errors told in the index's terms: an error answer is a :class:`JsonRpcError` (its text read for
+    range refusals), no node able to answer a :class:`RpcTransportError` (the round is tried again)."""
+
+    def __init__(self, pool: RpcPool) -> None:
+        self.pool = pool
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(chain {self.pool.chain_id}, {len(self.pool.names)} node(s))"
+
+    def request(self, method: str, params: list[Any]) -> Any:
+        try:
+            return self.pool.request(method, params)
+        except RpcError as exc:
+            raise JsonRpcError(method, exc.code, exc.rpc_message, exc.data, url=exc.upstream) from exc
+        except RpcUnavailableError as exc:
+            raise RpcTransportError(f"{method}: {exc}") from exc

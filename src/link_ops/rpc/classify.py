@@ -10,7 +10,9 @@ Pure: no network access. The rules, in order:
    ``id``) is a ``bad_response`` failure.
 4. **A JSON-RPC error** is the call's own answer (``rpc_answer``: returned to the caller, never retried on
    another node, since every node would say the same) unless it says that *this node* cannot answer now:
-   an error with revert data or a message about a revert is always an answer (code 3, Hardhat's -32603);
+   an error with revert data or a message about a revert is always an answer (code 3, Hardhat's -32603),
+   and so is one saying the query is too large (``query returned more than 10000 results``, a block-range
+   limit: :data:`QUERY_LIMIT_PHRASES`; the caller asks for less);
    otherwise codes -32005 (limit exceeded), -32603 (internal error), -32002 (resource unavailable),
    -32004 and -32601 (method not supported / not found) and -32000 messages about rate limits, overload,
    timeouts or missing state (``header not found``, ``missing trie node``) are ``rpc_upstream`` failures.
@@ -81,6 +83,23 @@ OVERLOAD_PHRASES = (
     "timed out",
     "overload",
     "busy",
+)
+#: Phrases that say the query itself is too large for the node's limits (an ``eth_getLogs`` over too many
+#: blocks or results): the call's answer, whatever its code (Infura sends -32005), so the caller asks for
+#: less; never a failure of the node, or a large query would mark every node unhealthy.
+QUERY_LIMIT_PHRASES = (
+    "returned more than",
+    "block range",
+    "blocks range",
+    "range limit",
+    "range too",
+    "range is too",
+    "response size",
+    "too many results",
+    "max results",
+    "log response",
+    "response too large",
+    "exceeds limit of",
 )
 #: Phrases that say the node lacks the state the call needs (another node may have it).
 MISSING_STATE_PHRASES = ("header not found", "missing trie node", "unknown block", "state is not available")
@@ -169,6 +188,8 @@ def classify_error(error: Any) -> Answer | Failure:
     if code == 3 or has_revert_data or "revert" in text:
         return Answer(code, message, data)
     answer = Answer(code, message, data)
+    if any(p in text for p in QUERY_LIMIT_PHRASES):
+        return answer
     detail = f"JSON-RPC error {code}: {message[:200]}"
     if any(p in text for p in MISSING_STATE_PHRASES):
         return Failure("rpc_upstream", detail, unhealthy=False, error=answer)

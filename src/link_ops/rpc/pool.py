@@ -150,11 +150,14 @@ class RpcPool:
         *,
         registry: CollectorRegistry | None = None,
         chain_label: str | None = None,
+        source: str | None = None,
     ) -> None:
         if isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0:
             raise RpcConfigurationError(f"chain id must be a positive integer, got {chain_id!r}")
         checked = parse_urls(urls)
         self.chain_id = chain_id
+        #: Where the URLs came from (``POLYGON_RPC_URL``), for what errors tell the user to check.
+        self.source = source
         self.settings = settings or PoolSettings()
         names = upstream_names(checked)
         self._upstreams = [
@@ -191,7 +194,12 @@ class RpcPool:
         """A pool of the URLs in `chain`'s RPC variable (``POLYGON_RPC_URL=url1,url2,…``)."""
         info = resolve_chain(chain)
         return cls(
-            info.chain_id, urls_from_env(info, environ), settings, registry=registry, chain_label=info.key
+            info.chain_id,
+            urls_from_env(info, environ),
+            settings,
+            registry=registry,
+            chain_label=info.key,
+            source=info.rpc_env,
         )
 
     # -- what the pool knows ---------------------------------------------------------------------------------
@@ -516,10 +524,16 @@ class RpcPool:
             + (f" ({u.last_error})" if u.last_error and u.state.value != "healthy" else "")
             for u in self._upstreams
         )
+        where = self.source or "the chain's RPC variable"
+        if all(u.state is HealthState.WRONG_CHAIN for u in self._upstreams):
+            return NoHealthyUpstreamError(
+                f"no upstream of {chain_name(self.chain_id)} (chain {self.chain_id}) to {what}: {states}. "
+                f"Check {where}: it must name nodes of chain {self.chain_id}"
+            )
         return NoHealthyUpstreamError(
             f"no healthy upstream of {chain_name(self.chain_id)} (chain {self.chain_id}) to {what}: "
             f"{states}. Wait for a node to recover (checks run every "
-            f"{self.settings.check_interval_s:g} s) or add a working URL to the chain's RPC variable"
+            f"{self.settings.check_interval_s:g} s) or add a working URL to {where}"
         )
 
     def _note_transition(self, upstream: Upstream, before: HealthState, reason: str) -> None:

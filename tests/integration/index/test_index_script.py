@@ -62,6 +62,18 @@ def test_index_once__both_chains_indexed_as_the_library_does_with_a_summary(worl
     assert dumps(index_db_url, world) == reference
 
 
+def test_index_once__through_a_pool_with_a_dead_node__indexes_everything_once(world, reference, index_db_url):
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens: the pool leaves it out and reads elsewhere
+    env = {
+        **world.env(),
+        "POLYGON_RPC_URL": f"{dead},{world.url('polygon')}",
+        "ETHEREUM_RPC_URL": f"{world.url('ethereum')},{dead}",
+    }
+    done = run_ape("run", "index", "--chains", "polygon,ethereum", "--once", "--db", index_db_url, env=env)
+    assert done.returncode == 0, output_of(done)
+    assert dumps(index_db_url, world) == reference
+
+
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     return {
@@ -157,7 +169,8 @@ def test_index_script__node_of_another_chain__one_error_line(world, index_db_url
     env = {**world.env(), "POLYGON_RPC_URL": world.url("ethereum")}
     done = run_ape_here("run", "index", "--chains", "polygon", "--once", "--db", index_db_url, env=env)
     lines = error_lines(done)
-    assert len(lines) == 1 and "serves chain 1, not 137: check POLYGON_RPC_URL" in lines[0], output_of(done)
+    assert len(lines) == 1, output_of(done)
+    assert "serves chain 1 (Ethereum), not 137" in lines[0] and "Check POLYGON_RPC_URL" in lines[0], lines
 
 
 def test_index_script__metrics_port_taken__one_error_line(world, index_db_url):

@@ -139,6 +139,7 @@ def test_classify__http_400_with_a_json_rpc_error__is_judged_by_the_error():
     ("error", "unhealthy"),
     [
         ({"code": -32005, "message": "limit exceeded"}, True),
+        ({"code": -32005, "message": "daily request count exceeded, request rate limited"}, True),
         ({"code": -32603, "message": "internal error"}, True),
         ({"code": -32000, "message": "request timed out"}, True),
         ({"code": -32000, "message": "header not found"}, False),
@@ -162,6 +163,15 @@ def test_classify__node_cannot_answer_now__is_an_upstream_failure(error, unhealt
         {"code": -32602, "message": "invalid params"},
         {"code": -32000, "message": "insufficient funds for gas * price + value"},
         {"code": -32000, "message": "already known"},
+        # eth_getLogs over too much: the caller (the index) asks for less; not the node's failure
+        {"code": -32005, "message": "query returned more than 10000 results"},
+        {
+            "code": -32602,
+            "message": "Log response size exceeded. You can make eth_getLogs requests with up to a 2K "
+            "block range",
+        },
+        {"code": -32614, "message": "eth_getLogs is limited to a 10,000 range"},
+        {"code": -32000, "message": "block range is too wide (maximum 1024)"},
     ],
 )
 def test_classify__error_that_is_the_calls_answer__is_an_answer(error):
