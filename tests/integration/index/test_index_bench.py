@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _ape import output_of, run_ape_here
 
 from link_ops.index.bench import BenchError, backfill, fill
 from link_ops.store import OpsStore
@@ -37,3 +38,14 @@ def test_bench__fills_a_chain_then_backfills_every_event_and_times_the_phases(an
 def test_bench__too_few_events__refused(anvil):
     with pytest.raises(BenchError, match="fill at least 10 events"):
         fill(anvil.url, events=5)
+
+
+def test_ops_bench_script__index_section__backfills_into_sqlite_and_a_throwaway_postgres_beside_the_goal():
+    done = run_ape_here("run", "ops_bench", "--section", "index", "--events", "300")
+
+    assert done.returncode == 0, output_of(done)
+    table = done.stdout
+    assert "backfill into SQLite" in table and "backfill into PostgreSQL" in table
+    assert "≥ 10,000 events/s" in table  # the goal, beside the PostgreSQL figure
+    assert table.count("events/s") >= 3 and "decode" in table and "write" in table
+    assert "eth_call" not in table  # the proxy section did not run
