@@ -81,7 +81,7 @@ def _backfill_rows(label: str, result: BackfillResult, goal: bool) -> list[Row]:
             met,
         ),
         (
-            f"  {label}: {result.events:,} events, {result.batches} batches",
+            f"  {label}: {result.events:,} events, {result.batches} batch(es)",
             f"RPC {result.fetch_seconds:.1f} s, decode {result.decode_seconds:.1f} s, "
             f"write {result.write_seconds:.1f} s of {result.seconds:.1f} s",
             "",

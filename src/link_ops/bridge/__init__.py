@@ -30,7 +30,7 @@ from link_ops.bridge.deploy import (
     record_bridge_side,
     wire,
 )
-from link_ops.bridge.relayer import Relayer, RoundReport
+from link_ops.bridge.relayer import Relayer, RelayerMetrics, RoundReport
 from link_ops.bridge.rollout import SideDeployment, deploy_side, peers_for, route_partners, wire_side
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "CrossChainBridge",
     "LiveConnections",
     "Relayer",
+    "RelayerMetrics",
     "RoundReport",
     "SideDeployment",
     "UnsupportedAssetError",
