@@ -527,7 +527,8 @@ class RpcPool:
         where = self.source or "the chain's RPC variable"
         if all(u.state is HealthState.WRONG_CHAIN for u in self._upstreams):
             return NoHealthyUpstreamError(
-                f"no upstream of {chain_name(self.chain_id)} (chain {self.chain_id}) to {what}: {states}. "
+                f"no healthy upstream of {chain_name(self.chain_id)} (chain {self.chain_id}) to {what}: "
+                f"{states}. "
                 f"Check {where}: it must name nodes of chain {self.chain_id}"
             )
         return NoHealthyUpstreamError(
