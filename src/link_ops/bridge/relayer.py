@@ -51,6 +51,8 @@ class RoundReport:
     heads: dict[str, int] = field(default_factory=dict)
     #: Delivered messages whose transfer the destination bridge held: message id -> transfer id.
     held: dict[str, str] = field(default_factory=dict)
+    #: The destination chain id of every message this round tried to deliver: message id -> chain id.
+    destinations: dict[str, int] = field(default_factory=dict)
 
 
 class RelayerMetrics:
@@ -107,31 +109,24 @@ class RelayerMetrics:
         for key in key_of.values():
             for outcome in self.OUTCOMES:  # every series exists from the first round: rate() sees its start
                 self.deliveries.labels(key, outcome)
-        for message_id in report.delivered:
-            self._count(relayer, message_id, "delivered", key_of)
-        for message_id in report.found_executed:
-            self._count(relayer, message_id, "found_executed", key_of)
-        for message_id in report.failed:
-            self._count(relayer, message_id, "failed", key_of)
-        for message_id in report.held:
-            self._count(relayer, message_id, "held", key_of)
+        outcomes = (
+            ("delivered", report.delivered),
+            ("found_executed", report.found_executed),
+            ("failed", report.failed),
+            ("held", report.held),
+        )
+        for outcome, message_ids in outcomes:
+            for message_id in message_ids:
+                chain_key = key_of.get(report.destinations.get(message_id, 0), "other")
+                self.deliveries.labels(chain_key, outcome).inc()
         pending = relayer.store.relayer.pending_messages()
         for chain_id, key in key_of.items():
             self.pending.labels(key).set(sum(m.dst_chain_id == chain_id for m in pending))
-        for chain_id, side in relayer.sides.items():
-            key = key_of[chain_id]
-            if key in report.heads:
+            if key in report.heads:  # each scan moved the chain's cursor to the block after its head
                 self.head.labels(key).set(report.heads[key])
-            cursor = relayer.store.relayer.relayer_cursor(chain_id, str(side.messenger.address))
-            if cursor is not None:
-                self.next_block.labels(key).set(cursor)
+                self.next_block.labels(key).set(report.heads[key] + 1)
         self.round_duration.observe(duration_s)
         self.last_round.set(time.time())
-
-    def _count(self, relayer: Relayer, message_id: str, outcome: str, key_of: dict[int, str]) -> None:
-        message = relayer.store.relayer.get_message(message_id)
-        chain_key = "other" if message is None else key_of.get(message.dst_chain_id, "other")
-        self.deliveries.labels(chain_key, outcome).inc()
 
 
 class Relayer:
@@ -214,6 +209,7 @@ class Relayer:
 
     def _deliver_pending(self, report: RoundReport, say: Progress) -> None:
         for pending in self.store.relayer.pending_messages():
+            report.destinations[pending.message_id] = pending.dst_chain_id
             destination = self.sides.get(pending.dst_chain_id)
             if destination is None:
                 self.store.relayer.record_delivery_attempt(

@@ -39,6 +39,8 @@ from link_ops.governance.timelock import (
     TIMELOCK,
     Governance,
     load_timelock,
+    send_execute,
+    send_schedule,
 )
 from link_ops.model.governance import (
     ZERO_ADDRESS,
@@ -198,38 +200,12 @@ def run_through_timelock(
     if state == OperationState.DONE:
         say(f"timelock operation 0x{operation.id.hex()} already executed")
         return None
-    columns = (
-        [c.target for c in operation.calls],
-        [c.value for c in operation.calls],
-        [c.data for c in operation.calls],
-    )
     if state == OperationState.UNSET:
-        if operation.batch:
-            timelock.scheduleBatch(*columns, operation.predecessor, operation.salt, 0, sender=sender)
-        else:
-            (call,) = operation.calls
-            timelock.schedule(
-                call.target, call.value, call.data, operation.predecessor, operation.salt, 0, sender=sender
-            )
+        send_schedule(timelock, operation, 0, sender)
     # A call whose cost depends on the block it lands in (a rate change in the same second as the last
     # one is cheaper) needs a limit above the estimate: `gas_limit`, when given (unused gas is not paid).
     limit = {} if gas_limit is None else {"gas_limit": gas_limit}
-    if operation.batch:
-        receipt = timelock.executeBatch(
-            *columns, operation.predecessor, operation.salt, sender=sender, value=operation.value, **limit
-        )
-    else:
-        (call,) = operation.calls
-        receipt = timelock.execute(
-            call.target,
-            call.value,
-            call.data,
-            operation.predecessor,
-            operation.salt,
-            sender=sender,
-            value=operation.value,
-            **limit,
-        )
+    receipt = send_execute(timelock, operation, sender, **limit)
     say(f"timelock ran operation 0x{operation.id.hex()} ({len(operation.calls)} call(s))")
     return receipt
 

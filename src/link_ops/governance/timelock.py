@@ -548,29 +548,54 @@ def execute(
         simulate_call(sender_address, governance.address, data, operation.value),
         f"executing operation {scheduled.id_hex} would fail",
     )
-    if operation.batch:
-        receipt = timelock.executeBatch(
-            [c.target for c in operation.calls],
-            [c.value for c in operation.calls],
-            [c.data for c in operation.calls],
-            operation.predecessor,
-            operation.salt,
-            sender=sender,
-            value=operation.value,
-        )
-    else:
-        (call,) = operation.calls
-        receipt = timelock.execute(
-            call.target,
-            call.value,
-            call.data,
-            operation.predecessor,
-            operation.salt,
-            sender=sender,
-            value=operation.value,
-        )
+    receipt = send_execute(timelock, operation, sender)
     say(f"executed operation {scheduled.id_hex} in {receipt.txn_hash}")
     return GovernanceResult("execute", operation, tuple(changes), receipt=receipt)
+
+
+def send_schedule(timelock: ContractInstance, operation: TimelockOperation, delay: int, sender: Any) -> Any:
+    """Schedules `operation` on `timelock` directly from `sender` (its proposer): ``schedule`` for one
+    call, ``scheduleBatch`` for several. Returns the receipt."""
+    if operation.batch:
+        return timelock.scheduleBatch(
+            *_columns(operation), operation.predecessor, operation.salt, delay, sender=sender
+        )
+    (call,) = operation.calls
+    return timelock.schedule(
+        call.target, call.value, call.data, operation.predecessor, operation.salt, delay, sender=sender
+    )
+
+
+def send_execute(timelock: ContractInstance, operation: TimelockOperation, sender: Any, **tx: Any) -> Any:
+    """Executes the ready `operation` on `timelock` from `sender` (an executor), paying its value:
+    ``execute`` for one call, ``executeBatch`` for several; `tx` adds transaction options (``gas_limit``).
+    Returns the receipt."""
+    if operation.batch:
+        return timelock.executeBatch(
+            *_columns(operation),
+            operation.predecessor,
+            operation.salt,
+            sender=sender,
+            value=operation.value,
+            **tx,
+        )
+    (call,) = operation.calls
+    return timelock.execute(
+        call.target,
+        call.value,
+        call.data,
+        operation.predecessor,
+        operation.salt,
+        sender=sender,
+        value=operation.value,
+        **tx,
+    )
+
+
+def _columns(operation: TimelockOperation) -> tuple[list[str], list[int], list[bytes]]:
+    """`operation`'s calls as the batch functions take them: targets, values, data."""
+    calls = operation.calls
+    return [c.target for c in calls], [c.value for c in calls], [c.data for c in calls]
 
 
 def _through_safe(
