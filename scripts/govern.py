@@ -191,6 +191,25 @@ def _context(
     return governance, sender
 
 
+def _signed_context(
+    account: Any,
+    timelock: str | None,
+    safe: str | None,
+    from_block: int | None,
+    signers: tuple[Any, ...],
+    dry_run: bool,
+    confirm: bool,
+) -> tuple[Governance, Any]:
+    """:func:`_context` for a command the Safe's owners sign (`signers`: at least one is required)."""
+    if not signers:
+        raise click.UsageError(
+            "give the Safe owners who sign: --signer <alias> for each (at least the threshold)"
+        )
+    return _context(
+        account, timelock, safe, from_block, sends=not dry_run, confirm=confirm, stand_in=signers[0]
+    )
+
+
 def _show(result: GovernanceResult) -> None:
     console = make_console()
     title = "dry run: nothing was sent" if result.dry_run else "done"
@@ -259,13 +278,7 @@ def propose_cmd(
     TARGET is a 0x address or a recorded contract name (OptimizedCubeManagement); FUNCTION a signature
     like 'setTierRate(uint8,uint256)' or, for a contract link_ops knows, just its name; then its ARGS.
     """
-    if not signers:
-        raise click.UsageError(
-            "give the Safe owners who sign: --signer <alias> for each (at least the threshold)"
-        )
-    governance, sender = _context(
-        account, timelock, safe, from_block, sends=not dry_run, confirm=confirm, stand_in=signers[0]
-    )
+    governance, sender = _signed_context(account, timelock, safe, from_block, signers, dry_run, confirm)
     with user_errors():
         call = build_call(governance, target, function, list(args), data=data, value=value)
         result = propose(
@@ -378,13 +391,7 @@ def cancel_cmd(
 
     OPERATION_ID as `pending` shows it, or its first digits; the Safe's owners sign (--signer).
     """
-    if not signers:
-        raise click.UsageError(
-            "give the Safe owners who sign: --signer <alias> for each (at least the threshold)"
-        )
-    governance, sender = _context(
-        account, timelock, safe, from_block, sends=not dry_run, confirm=confirm, stand_in=signers[0]
-    )
+    governance, sender = _signed_context(account, timelock, safe, from_block, signers, dry_run, confirm)
     with user_errors():
         result = cancel(governance, operation_id, list(signers), sender=sender, dry_run=dry_run)
     _show(result)

@@ -23,6 +23,16 @@ from eth_utils.crypto import keccak
 from link_ops import contracts
 from link_ops.store.index_tables import IndexedEvent
 
+_CUBE_BRIDGE_EVENTS = (
+    "CubesSent",
+    "CubesReceived",
+    "TransferHeld",
+    "TransferRefundSent",
+    "TransferRefunded",
+    "Paused",
+    "Unpaused",
+)
+
 #: The events kept, by contract. Governance noise (roles, admin transfers, rescue) is left out.
 INDEXED_EVENTS: Mapping[str, tuple[str, ...]] = {
     # Home: the collection (ERC-721 Transfer and the node events), LBC, the partners.
@@ -48,24 +58,9 @@ INDEXED_EVENTS: Mapping[str, tuple[str, ...]] = {
         "Paused",
         "Unpaused",
     ),
-    "CubeBridge": (
-        "CubesSent",
-        "CubesReceived",
-        "TransferHeld",
-        "TransferRefundSent",
-        "TransferRefunded",
-        "Paused",
-        "Unpaused",
-    ),
-    "RemoteCubeBridge": (
-        "CubesSent",
-        "CubesReceived",
-        "TransferHeld",
-        "TransferRefundSent",
-        "TransferRefunded",
-        "Paused",
-        "Unpaused",
-    ),
+    # The two cube bridges (home and remote) emit the same events.
+    "CubeBridge": _CUBE_BRIDGE_EVENTS,
+    "RemoteCubeBridge": _CUBE_BRIDGE_EVENTS,
     # Remote chains: the cubes that arrived (minted on arrival, burnt on the way home).
     "RemoteCube": ("Transfer",),
 }
