@@ -148,6 +148,12 @@ def cli(calls: int, concurrency: int, events: int, postgres_url: str | None, sec
     """Benchmark the RPC proxy (and the index)."""
     console = make_console()
     rows: list[Row] = []
+    if postgres_url is not None and not postgres_url.startswith(("postgresql://", "postgresql+")):
+        raise click.BadParameter(
+            "give a PostgreSQL URL (postgresql+psycopg://user:password@host/dbname), or leave it out for a "
+            "throwaway cluster",
+            param_hint="'--postgres-url'",
+        )
     with user_errors():
         if section in ("proxy", "all"):
             with console.status("starting a local anvil and the proxy…") as status:

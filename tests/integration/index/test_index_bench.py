@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _ape import output_of, run_ape_here
+from _ape import error_lines, output_of, run_ape_here
 
 from link_ops.index.bench import BenchError, backfill, fill
 from link_ops.store import OpsStore
@@ -49,3 +49,13 @@ def test_ops_bench_script__index_section__backfills_into_sqlite_and_a_throwaway_
     assert "≥ 10,000 events/s" in table  # the goal, beside the PostgreSQL figure
     assert table.count("events/s") >= 3 and "decode" in table and "write" in table
     assert "eth_call" not in table  # the proxy section did not run
+
+
+def test_ops_bench_script__postgres_url_of_another_database__one_error_line_before_anything_starts():
+    done = run_ape_here("run", "ops_bench", "--section", "index", "--postgres-url", "sqlite:////tmp/x.db")
+
+    assert done.returncode != 0
+    assert error_lines(done) == [
+        "Error: Invalid value for '--postgres-url': give a PostgreSQL URL "
+        "(postgresql+psycopg://user:password@host/dbname), or leave it out for a throwaway cluster"
+    ], output_of(done)
