@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import subprocess
 import textwrap
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from link_ops.exceptions import UpstreamError
 from link_ops.fork import (
     FORK_TARGETS,
+    _rpc,
     fork_target,
     free_port,
     port_is_free,
@@ -26,6 +28,9 @@ from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
 from link_ops.testing.standin import LocalUpstream, open_fork_session
 
 POLYGON = FORK_TARGETS["mainnet"]
+
+#: An address whose balance marks which anvil answered.
+MARKED = "0x00000000000000000000000000000000000b0b00"
 
 
 def process_is_gone(pid: int) -> bool:
@@ -115,6 +120,36 @@ def test_the_stand_in_stops_and_frees_its_port_even_when_the_block_inside_raises
 def test_a_stand_in_that_cannot_start_says_how_to_get_anvil():
     with pytest.raises(UpstreamError, match=r"`no-such-anvil` is not on PATH.*make setup"):
         LocalUpstream(anvil="no-such-anvil").start()
+
+
+def test_a_stand_in_whose_anvil_exits_before_listening__one_error_with_its_output(tmp_path):
+    fake = tmp_path / "broken-anvil"
+    fake.write_text("#!/bin/sh\necho 'error: unexpected argument' >&2\nexit 2\n")
+    fake.chmod(0o755)
+    upstream = LocalUpstream(anvil=str(fake))
+
+    with pytest.raises(
+        UpstreamError, match=r"did not start: anvil exited with 2: error: unexpected argument"
+    ):
+        upstream.start()
+    assert not upstream.running and upstream.port is None
+
+
+def test_stand_ins_of_one_chain_started_at_once__each_answers_with_its_own_chain():
+    """Each anvil binds the port it reports (no probe-then-bind race): two stand-ins of chain 137 started
+    together never share a port, and a balance set on one is not seen on the other."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        upstreams = list(pool.map(lambda _: LocalUpstream(chain_id=137).start(), range(4)))
+    try:
+        assert len({u.port for u in upstreams}) == 4
+        for n, upstream in enumerate(upstreams):
+            _rpc(upstream.url, "anvil_setBalance", [MARKED, hex(n + 1)])
+        for n, upstream in enumerate(upstreams):
+            assert int(_rpc(upstream.url, "eth_getBalance", [MARKED, "latest"]), 16) == n + 1
+    finally:
+        for upstream in upstreams:
+            upstream.stop()
+    assert all(not u.running for u in upstreams)
 
 
 def test_a_fork_session_without_rpc_url_starts_a_stand_in_and_restores_the_environment(monkeypatch):

@@ -9,10 +9,13 @@ fork Polygon. Testing only: the library never imports this module.
 from __future__ import annotations
 
 import os
+import queue
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from types import TracebackType
 import requests
 
 from link_ops.exceptions import UpstreamError
-from link_ops.fork import ForkTarget, _rpc, free_port, redact, rpc_chain_id, upstream_from_env, use_upstream
+from link_ops.fork import ForkTarget, _rpc, redact, rpc_chain_id, upstream_from_env, use_upstream
 from link_ops.protocol.records import DEPLOYMENTS_DIR_ENV
 
 #: Base fee the stand-in starts with, in gwei: about what Polygon PoS charges on a quiet day.
@@ -32,6 +35,34 @@ STAND_IN_BASE_FEE_GWEI = 30
 #: Who governs the stand-in's "live" deployment: an address nobody holds the key of (like a multisig), so
 #: whatever needs the admin on the fork must impersonate it, as it must against Polygon.
 STAND_IN_ADMIN = "0x000000000000000000000000000000000000a11C"
+
+
+#: The line anvil prints once it has bound its port.
+_LISTENING = re.compile(r"Listening on [0-9.]+:(\d+)")
+
+#: Lines of anvil's output kept to explain a failed start.
+_OUTPUT_KEPT = 40
+
+
+def _read_output(
+    process: subprocess.Popen[bytes], listening: queue.Queue[int | None], kept: list[str]
+) -> None:
+    """Reads anvil's output until it ends: puts the port of its "Listening on" line into `listening` (None if
+    it ends first) and keeps the first lines in `kept`; the rest (a line per request) is drained so that
+    anvil never blocks on a full pipe."""
+    assert process.stdout is not None
+    named = False
+    with process.stdout:
+        for raw in process.stdout:
+            line = raw.decode(errors="replace")
+            if not named:
+                if len(kept) < _OUTPUT_KEPT:
+                    kept.append(line)
+                if match := _LISTENING.search(line):
+                    listening.put(int(match.group(1)))
+                    named = True
+    if not named:
+        listening.put(None)
 
 
 class LocalUpstream:
@@ -84,33 +115,38 @@ class LocalUpstream:
                 f"`{self.anvil}` is not on PATH, so no local stand-in for chain {self.chain_id} can start: "
                 "run `make setup` (it links anvil into .venv/bin) and activate .venv"
             )
-        last_error = ""
-        for _attempt in range(3):  # another process may take the free port between our probe and anvil
-            port = free_port()
-            command = [executable, "--host", "127.0.0.1", "--port", str(port)]
-            command += ["--chain-id", str(self.chain_id), "--base-fee", str(self.base_fee_gwei * 10**9)]
-            if self.block_time:
-                command += ["--block-time", str(self.block_time)]
-            process = subprocess.Popen(
-                command,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            self._process, self.port = process, port
-            error = self._wait_until_ready()
-            if error is None:
-                return self
-            last_error = error
+        # Port 0: anvil binds a port the kernel picks and says which in its "Listening on" line. A port
+        # probed free beforehand can be taken by another process (another test's anvil, playing the same
+        # chain) before anvil binds it, and this stand-in would then answer with someone else's chain.
+        command = [executable, "--host", "127.0.0.1", "--port", "0"]
+        command += ["--chain-id", str(self.chain_id), "--base-fee", str(self.base_fee_gwei * 10**9)]
+        if self.block_time:
+            command += ["--block-time", str(self.block_time)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._process = process
+        listening: queue.Queue[int | None] = queue.Queue()
+        output: list[str] = []
+        threading.Thread(target=_read_output, args=(process, listening, output), daemon=True).start()
+        error = self._wait_until_ready(listening, output)
+        if error is not None:
             self.stop()
-        raise UpstreamError(f"the local stand-in anvil for chain {self.chain_id} did not start: {last_error}")
+            raise UpstreamError(f"the local stand-in anvil for chain {self.chain_id} did not start: {error}")
+        return self
 
-    def _wait_until_ready(self) -> str | None:
+    def _wait_until_ready(self, listening: queue.Queue[int | None], output: list[str]) -> str | None:
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
+        try:
+            port = listening.get(timeout=self.startup_timeout)
+        except queue.Empty:
+            return f"anvil named no port within {self.startup_timeout:.0f} s"
+        if port is None:
+            self._process.wait()
+            return f"anvil exited with {self._process.returncode}: {''.join(output).strip()[-500:]}"
+        self.port = port
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                stderr = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
-                return f"anvil exited with {self._process.returncode}: {stderr.strip()[-500:]}"
+                return f"anvil exited with {self._process.returncode}: {''.join(output).strip()[-500:]}"
             try:
                 if rpc_chain_id(self.url, timeout=1.0) == self.chain_id:
                     return None
@@ -128,16 +164,13 @@ class LocalUpstream:
     def stop(self) -> None:
         """Stops anvil and waits until it has gone (killing it if it does not stop within 5 s)."""
         process, self._process = self._process, None
-        if process is not None:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
-            if process.stderr is not None:
-                process.stderr.close()
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
         self.port = None
 
     def __enter__(self) -> LocalUpstream:
@@ -243,7 +276,11 @@ def accept_admin_on_stand_in(url: str, deployments_dir: Path, admin: str, chain_
     for name in ("LBCToken", "OptimizedCubeManagement", "PartnerFactory"):
         tx = {"from": admin, "to": record.contracts[name].address, "data": _ACCEPT_DEFAULT_ADMIN}
         tx_hash = _rpc(url, "eth_sendTransaction", [tx])
-        receipt = _rpc(url, "eth_getTransactionReceipt", [tx_hash])
+        deadline = time.monotonic() + 60  # anvil answers the send before it stores the block
+        while (
+            receipt := _rpc(url, "eth_getTransactionReceipt", [tx_hash])
+        ) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         if receipt is None or int(receipt["status"], 16) != 1:
             raise UpstreamError(f"{admin} could not accept the default admin role of {name} on the stand-in")
     _rpc(url, "anvil_stopImpersonatingAccount", [admin])
