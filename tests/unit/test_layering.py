@@ -17,6 +17,7 @@ PURE = [
     "link_ops.model.chains",
     "link_ops.model.partner_config",
     "link_ops.store",
+    "link_ops.watch.alerts",
 ]
 FORBIDDEN = ("ape", "web3", "requests")  # and every ape_* plugin
 
