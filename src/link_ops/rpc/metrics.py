@@ -19,6 +19,8 @@ metric                                      type    meaning
 ``link_ops_rpc_upstream_state``             enum    healthy, lagging, unhealthy, unknown, wrong_chain
 ``link_ops_rpc_checks_total``               counter health checks by ``result`` (ok, failed)
 ``link_ops_rpc_failovers_total``            counter reads moved on to another upstream after a failure
+``link_ops_rpc_upstream_weight``            gauge   the upstream's share of traffic (1 = equal; lowered by
+                                                    the watchtower while it is slow)
 =========================================== ======= =========================================================
 """
 
@@ -99,8 +101,15 @@ class PoolMetrics:
             ("chain",),
             registry=registry,
         )
+        self.weight = Gauge(
+            "link_ops_rpc_upstream_weight",
+            "Share of the traffic the upstream takes relative to the others (1 = an equal share).",
+            labels,
+            registry=registry,
+        )
         for name in upstreams:  # every series exists from the start, at 0
             self.in_flight.labels(chain, name).set(0)
+            self.weight.labels(chain, name).set(1)
             self.state.labels(chain, name).state(HealthState.UNKNOWN.value)
             for result in ("ok", "failed"):
                 self.checks.labels(chain, name, result)
@@ -137,6 +146,9 @@ class PoolMetrics:
 
     def check(self, upstream: str, ok: bool) -> None:
         self.checks.labels(self.chain, upstream, "ok" if ok else "failed").inc()
+
+    def set_weight(self, upstream: str, weight: float) -> None:
+        self.weight.labels(self.chain, upstream).set(weight)
 
     def failover(self) -> None:
         self.failovers.labels(self.chain).inc()

@@ -249,9 +249,41 @@ class RpcPool:
 
     def url_of(self, name: str) -> str:
         """The full URL of the upstream called `name` (for connecting a client to one node directly)."""
+        return self._named(name).url
+
+    # -- what operators (the watchtower's performance monitor) change ---------------------------------------
+
+    def set_weight(self, name: str, weight: float, reason: str | None = None) -> None:
+        """Gives upstream `name` `weight` times an equal share of the traffic (0 < weight <= 1; 1 restores
+        it), saying why in its status."""
+        if isinstance(weight, bool) or not 0 < weight <= 1:
+            raise RpcConfigurationError(
+                f"an upstream's weight is a share in (0, 1], got {weight!r}: 1 for an equal share"
+            )
+        upstream = self._named(name)
+        with self._lock:
+            upstream.weight = float(weight)
+            upstream.weight_reason = None if weight == 1 else reason
+        self.metrics.set_weight(upstream.name, upstream.weight)
+
+    def mark_unhealthy(self, name: str, reason: str) -> bool:
+        """Takes upstream `name` out of rotation now, as if it had failed its checks: the health checks
+        bring it back after `healthy_after` successes in a row (reads may still try it as a last resort).
+        Returns whether it was usable before."""
+        upstream = self._named(name)
+        with self._lock:
+            before = upstream.state
+            upstream.health.healthy = False
+            upstream.health.failures = max(upstream.health.failures, upstream.health.unhealthy_after)
+            upstream.health.successes = 0
+            upstream.last_error = reason
+            self._note_transition(upstream, before, reason)
+            return before is HealthState.HEALTHY
+
+    def _named(self, name: str) -> Upstream:
         for upstream in self._upstreams:
             if upstream.name == name:
-                return upstream.url
+                return upstream
         raise RpcConfigurationError(f"no upstream called {name!r}: the pool has {', '.join(self.names)}")
 
     # -- requests --------------------------------------------------------------------------------------------

@@ -99,6 +99,10 @@ class Upstream:
     requests: int = 0
     last_error: str | None = None
     transitions: list[Transition] = field(default_factory=list)
+    #: Share of the traffic it takes relative to the others (1.0 = an equal share; see :func:`choose`),
+    #: lowered by the watchtower's performance monitor while the upstream is slow.
+    weight: float = 1.0
+    weight_reason: str | None = None
 
     @property
     def state(self) -> HealthState:
@@ -141,6 +145,8 @@ class Upstream:
             last_error=self.last_error,
             wrong_chain_id=self.wrong_chain_id,
             transitions=tuple(self.transitions),
+            weight=self.weight,
+            weight_reason=self.weight_reason,
         )
 
 
@@ -162,6 +168,8 @@ class UpstreamStatus:
     last_error: str | None
     wrong_chain_id: int | None
     transitions: tuple[Transition, ...]
+    weight: float = 1.0
+    weight_reason: str | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -177,6 +185,8 @@ class UpstreamStatus:
             "requests": self.requests,
             "last_error": self.last_error,
             "wrong_chain_id": self.wrong_chain_id,
+            "weight": self.weight,
+            "weight_reason": self.weight_reason,
         }
 
 
@@ -196,11 +206,17 @@ def reference_head(heads: Sequence[int]) -> int | None:
 
 
 def choose(candidates: Sequence[Upstream]) -> Upstream | None:
-    """The least busy of `candidates`: fewest requests in flight, ties broken by the lower latency moving
-    average (an upstream not measured yet counts as fastest, so it gets measured), then by list order."""
+    """The least busy of `candidates`: fewest requests in flight for its weight (``(in_flight + 1) /
+    weight``: at weight 1 that is plain least-connections; an upstream at weight 0.25 gets a request only
+    when the others have four times its load), ties broken by the lower latency moving average (an
+    upstream not measured yet counts as fastest, so it gets measured), then by list order."""
     if not candidates:
         return None
     return min(
         candidates,
-        key=lambda u: (u.in_flight, -1.0 if u.latency_ewma_s is None else u.latency_ewma_s, u.index),
+        key=lambda u: (
+            (u.in_flight + 1) / u.weight,
+            -1.0 if u.latency_ewma_s is None else u.latency_ewma_s,
+            u.index,
+        ),
     )

@@ -704,3 +704,36 @@ class IndexStore:
             entry[1] += transfer.amount
             entry[2] += len(transfer.cube_ids)
         return [RouteInFlight(s, d, n, lbc, cubes) for (s, d), (n, lbc, cubes) in sorted(routes.items())]
+
+    def active_addresses(self, window_s: int, chain_id: int | None = None) -> int:
+        """How many distinct addresses acted on the protocol in the last `window_s` seconds of each chain's
+        indexed time (up to the latest indexed block's time, not the wall clock: an index catching up
+        counts the activity of the blocks it reads): claimers, and senders of cubes and LBC. Mints and
+        the bridges' own transfers are not someone acting. The watchtower's "concurrent users"."""
+        if isinstance(window_s, bool) or not isinstance(window_s, int) or window_s <= 0:
+            raise ValueError(f"the window is a positive number of seconds, got {window_s!r}")
+        latest = select(IndexBlockRow.chain_id, func.max(IndexBlockRow.block_time).label("now")).group_by(
+            IndexBlockRow.chain_id
+        )
+        if chain_id is not None:
+            latest = latest.where(IndexBlockRow.chain_id == chain_id)
+        seen: set[str] = set()
+        with self._engine.connect() as conn:
+            bridges = self._bridges(conn, (*CUBE_BRIDGES, "LBCBridge"))
+            for chain, now in conn.execute(latest).all():
+                since = int(now) - window_s
+                senders = select(IndexEventRow.from_address).where(
+                    IndexEventRow.chain_id == chain,
+                    IndexEventRow.block_time > since,
+                    IndexEventRow.event == "Transfer",
+                    IndexEventRow.contract.in_((*CUBE_COLLECTIONS, "LBCToken")),
+                    IndexEventRow.from_address != ZERO_ADDRESS,
+                )
+                claimers = select(IndexClaimRow.holder).where(
+                    IndexClaimRow.chain_id == chain, IndexClaimRow.block_time > since
+                )
+                ignored = bridges.get(chain, set())
+                for (address,) in conn.execute(senders.union(claimers)):
+                    if address is not None and address not in ignored:
+                        seen.add(str(address))
+        return len(seen)

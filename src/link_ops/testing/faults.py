@@ -9,7 +9,10 @@ Each :class:`FaultProxy` forwards HTTP JSON-RPC requests to its node, and on com
 - ``drop``: closes the connection without answering;
 - ``rpc_error``: answers a JSON-RPC error object (``-32005 rate limited`` by default);
 - ``lag``: forwards, but reports ``eth_blockNumber`` ``lag_blocks`` lower (a node behind the chain);
-- ``wrong_chain``: forwards, but reports another ``eth_chainId``.
+- ``wrong_chain``: forwards, but reports another ``eth_chainId``;
+- ``slow``: forwards after holding each request ``delay_s`` seconds (a node that answers, slowly);
+- ``flaky``: answers every ``every``-th request with an HTTP ``status`` and forwards the others (a node
+  that fails a share of its requests).
 
 It counts what it received and what reached the node, per method. With `replicas`, a transaction the node
 accepted (``eth_sendRawTransaction``) is also handed to those nodes, as a network's gossip would: several
@@ -43,6 +46,8 @@ class Mode(str, Enum):
     RPC_ERROR = "rpc_error"
     LAG = "lag"
     WRONG_CHAIN = "wrong_chain"
+    SLOW = "slow"
+    FLAKY = "flaky"
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class Fault:
     rpc_message: str = "rate limited"
     lag_blocks: int = 100
     chain_id: int = 1
+    delay_s: float = 0.3
+    every: int = 10
 
 
 class FaultProxy:
@@ -71,6 +78,7 @@ class FaultProxy:
         self.received: Counter[str] = Counter()
         self.forwarded: Counter[str] = Counter()
         self.stalled = 0
+        self._seen = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -150,6 +158,13 @@ class FaultProxy:
         with self._lock:
             fault, release = self._fault, self._release
             self.received.update(methods)
+            self._seen += 1
+            nth = self._seen
+        if fault.mode is Mode.SLOW:
+            release.wait(fault.delay_s)  # cut short by a change of mode
+        if fault.mode is Mode.FLAKY and nth % max(1, fault.every) == 0:
+            handler.reply(fault.status, b'{"message":"injected failure"}')
+            return
         if fault.mode is Mode.STALL:
             with self._lock:
                 self.stalled += 1

@@ -260,6 +260,23 @@ def test_choose__unmeasured_upstream_first_then_list_order():
     assert choose([]) is None
 
 
+def test_choose__a_quarter_weight__takes_a_request_only_when_the_others_carry_four_times_its_load():
+    slow, fast = upstream(0, 0, 0.001), upstream(1, 0, 0.5)
+    slow.weight = 0.25
+    picks = []
+    for _ in range(10):  # requests that stay in flight
+        chosen = choose([slow, fast])
+        chosen.in_flight += 1
+        picks.append(chosen.index)
+    assert picks.count(0) == 2 and picks.count(1) == 8  # the fast one carries four times as many
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=6))
+def test_choose__at_weight_one__plain_least_connections(loads):
+    ups = [upstream(i, n, 0.01) for i, n in enumerate(loads)]
+    assert choose(ups).in_flight == min(loads)
+
+
 def test_latency_average__moves_by_alpha():
     u = upstream(0, 0, None)
     u.observe_latency(0.010, 0.2)
