@@ -66,16 +66,26 @@ class MonitorSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    window_s: float = Field(default=60.0, gt=0, description="seconds per measurement window (one tick)")
-    response_time_s: float = Field(default=0.200, gt=0, description="response time above which a target is slow")
-    response_quantile: float = Field(default=0.95, gt=0, le=1, description="the quantile compared with it")
-    concurrent_users: int = Field(default=8_000, gt=0, description="active addresses above which to scale out")
-    users_window_s: int = Field(default=300, gt=0, description="seconds of indexed time users count as active")
-    error_rate: float = Field(default=0.01, gt=0, lt=1, description="share of failed requests that means trouble")
-    min_requests: int = Field(default=20, ge=1, description="requests a window needs before it is judged")
-    slow_weight: float = Field(default=0.25, gt=0, le=1, description="traffic share left to a slow upstream")
-    clear_after_windows: int = Field(default=2, ge=1, description="good windows that end an episode")
-    task_failures: int = Field(default=3, ge=1, description="failures in a row after which a task is restarted")
+    #: Seconds per measurement window (one tick).
+    window_s: float = Field(default=60.0, gt=0)
+    #: Response time above which a target is slow.
+    response_time_s: float = Field(default=0.200, gt=0)
+    #: The quantile compared with it.
+    response_quantile: float = Field(default=0.95, gt=0, le=1)
+    #: Active addresses above which to scale out.
+    concurrent_users: int = Field(default=8_000, gt=0)
+    #: Seconds of indexed time users count as active.
+    users_window_s: int = Field(default=300, gt=0)
+    #: Share of failed requests that means trouble.
+    error_rate: float = Field(default=0.01, gt=0, lt=1)
+    #: Requests a window needs before it is judged.
+    min_requests: int = Field(default=20, ge=1)
+    #: Traffic share left to a slow upstream.
+    slow_weight: float = Field(default=0.25, gt=0, le=1)
+    #: Good windows that end an episode.
+    clear_after_windows: int = Field(default=2, ge=1)
+    #: Failures in a row after which a task is restarted.
+    task_failures: int = Field(default=3, ge=1)
 
 
 # -- reading Prometheus families ----------------------------------------------------------------------------
@@ -463,20 +473,16 @@ class PerformanceMonitor:
                 episode.weighted = True
                 done = f"shifted traffic away from {target.target}: it takes {s.slow_weight:g} of a share"
                 actions.append(done)
-                action, summary = (
-                    "shift-weight",
-                    (
-                        f"RPC upstream {target.target} is slow: {pct} {ms:.0f} ms over the last window, above "
-                        f"{limit_ms:.0f} ms; {done} (its siblings are fast)"
-                    ),
+                action = "shift-weight"
+                summary = (
+                    f"RPC upstream {target.target} is slow: {pct} {ms:.0f} ms over the last window, "
+                    f"above {limit_ms:.0f} ms; {done} (its siblings are fast)"
                 )
             else:
-                action, summary = (
-                    "scale-out",
-                    (
-                        f"every RPC upstream of {pool.chain_label} is slow ({target.target}: {pct} {ms:.0f} ms, "
-                        f"above {limit_ms:.0f} ms) and none to shift traffic to: add upstreams (scale out)"
-                    ),
+                action = "scale-out"
+                summary = (
+                    f"every RPC upstream of {pool.chain_label} is slow ({target.target}: {pct} {ms:.0f} "
+                    f"ms, above {limit_ms:.0f} ms) and none to shift traffic to: add upstreams (scale out)"
                 )
             values["done"] = actions[-1] if action == "shift-weight" else None
         else:
