@@ -723,7 +723,7 @@ def _show(name: str, value: float | None) -> str:
         return "n/a"
     if name == "response_time":
         return f"{value:.2f} s"
-    return f"{value * 100:.3g} %"
+    return f"{value * 100:.2f} %"
 
 
 def _alert(
