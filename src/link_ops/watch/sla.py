@@ -663,7 +663,7 @@ class SlaEvaluator:
         if breached:
             return Standing.BREACHED, breached
         risks = [
-            f"{b.sli.replace('_', ' ')} burning {b.long_rate:.1f}x over {_span(b.rule.long)} "
+            f"{b.sli.replace('_', ' ')} burning {b.long_rate:.1f}x over {duration_text(b.rule.long)} "
             f"({b.rule.name} burn)"
             for b in rates
             if b.firing and b.long_rate is not None
@@ -710,7 +710,8 @@ def _process_sli(
     )
 
 
-def _span(delta: timedelta) -> str:
+def duration_text(delta: timedelta) -> str:
+    """`delta` in its largest whole unit, for people: ``1 h``, ``5 min``, ``30 d``."""
     seconds = int(delta.total_seconds())
     for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
         if seconds >= size and seconds % size == 0:
@@ -735,15 +736,15 @@ def _alert(
     left_text = (
         "no budget figure"
         if left is None
-        else f"{max(left, 0.0):.0%} of its {_span(window)} error budget left"
+        else f"{max(left, 0.0):.0%} of its {duration_text(window)} error budget left"
     )
     if left is not None and left < 0:
-        left_text = f"its {_span(window)} error budget overspent ({-left:.0%} over)"
+        left_text = f"its {duration_text(window)} error budget overspent ({-left:.0%} over)"
     what = "page the on-call" if rule.action == "page" else "open a ticket"
     summary = (
         f"partner {partner_id} on chain {chain_id}: {sli.label} is burning its error budget "
-        f"{burn.long_rate or 0:.1f}x over {_span(rule.long)} and {burn.short_rate or 0:.1f}x over "
-        f"{_span(rule.short)} (threshold {rule.factor:g}x, {rule.name} burn since "
+        f"{burn.long_rate or 0:.1f}x over {duration_text(rule.long)} and {burn.short_rate or 0:.1f}x over "
+        f"{duration_text(rule.short)} (threshold {rule.factor:g}x, {rule.name} burn since "
         f"{began:%Y-%m-%d %H:%M} UTC), "
         f"{left_text}: {what} and check its endpoints (`ape run partner_sla --partner {partner_id}`)"
     )
