@@ -159,7 +159,11 @@ def cli(
     at: datetime | None,
     as_json: bool,
 ) -> None:
-    """Report a partner's SLA, or record a support ticket or an applied benefit."""
+    """Report a partner's SLA, record its terms.
+
+    The report: SLIs beside targets, error budgets, burn rates, standing, the alerts that would fire. Or,
+    one at a time: a support ticket opened, its first response, a benefit applied.
+    """
     actions = [
         name
         for name, given in (
