@@ -56,6 +56,7 @@ def test_the_scripts_are_the_expected_menu():
         "index",
         "onboard_partner",
         "ops_bench",
+        "partner_sla",
         "relayer",
         "rpc_proxy",
     ]

@@ -18,6 +18,7 @@ PURE = [
     "link_ops.model.partner_config",
     "link_ops.store",
     "link_ops.watch.alerts",
+    "link_ops.watch.sla",
 ]
 FORBIDDEN = ("ape", "web3", "requests")  # and every ape_* plugin
 

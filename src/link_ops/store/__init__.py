@@ -3,8 +3,9 @@
 :class:`OpsStore` opens it (SQLite by default, PostgreSQL or any SQLAlchemy URL by ``$LINK_OPS_DB_URL``)
 and upgrades its schema through the packaged Alembic migrations (:mod:`link_ops.store.migrate`:
 :func:`upgrade`, :func:`current_revision`; ``python -m link_ops.store``); ``store.partners``
-(:class:`PartnerStore`), ``store.relayer`` (:class:`RelayerStore`) and ``store.index`` (:class:`IndexStore`,
-the event index) are its stores. No ape, no network besides the database.
+(:class:`PartnerStore`), ``store.relayer`` (:class:`RelayerStore`), ``store.index`` (:class:`IndexStore`,
+the event index) and ``store.sla`` (:class:`SlaStore`, partner SLA records) are its stores. No ape, no
+network besides the database.
 """
 
 from link_ops.store.engine import (
@@ -45,12 +46,23 @@ from link_ops.store.partner_tables import (
 )
 from link_ops.store.partners import MonitoringRecord, PartnerRecord, PartnerStore, StepRecord
 from link_ops.store.relayer import RelayedMessage, RelayerStore
+from link_ops.store.sla import (
+    BenefitNotGrantedError,
+    BenefitRecord,
+    ProbeRecord,
+    SlaRecordError,
+    SlaStore,
+    TicketRecord,
+    UnknownTicketError,
+)
 
 __all__ = [
     "DB_URL_ENV",
     "DEFAULT_DB_PATH",
     "DEFAULT_SLA",
     "STEPS",
+    "BenefitNotGrantedError",
+    "BenefitRecord",
     "BlockRef",
     "ConfigMismatchError",
     "DailyClaims",
@@ -71,13 +83,18 @@ __all__ = [
     "PartnerRecord",
     "PartnerStateError",
     "PartnerStore",
+    "ProbeRecord",
     "RelayedMessage",
     "RelayerStore",
     "RouteInFlight",
+    "SlaRecordError",
+    "SlaStore",
     "StepAlreadyDoneError",
     "StepRecord",
     "StoreConfigurationError",
+    "TicketRecord",
     "UnknownPartnerError",
+    "UnknownTicketError",
     "UnrecognisedSchemaError",
     "WelcomeClaim",
     "current_revision",

@@ -46,6 +46,7 @@ from link_ops.store.partner_tables import (
     _upsert_step,
     _who,
 )
+from link_ops.store.sla_tables import BenefitApplicationRow, ProbeRow, SupportTicketRow
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,8 @@ class PartnerStore:
             return _partner_record(partner)
 
     def forget(self, partner_id: str, chain_id: int) -> bool:
-        """Deletes every record of the partner on `chain_id` (monitoring, steps, partner) in one transaction.
+        """Deletes every record of the partner on `chain_id` (monitoring, steps, SLA records, partner) in one
+        transaction.
 
         For records that no longer match their chain, e.g. a restarted local node under the same chain id.
         Returns whether there was a partner to forget.
@@ -314,7 +316,7 @@ class PartnerStore:
             row = session.get(PartnerRow, (partner_id, chain_id))
             if row is None:
                 return False
-            for table in (MonitoringRow, StepRow):
+            for table in (MonitoringRow, StepRow, ProbeRow, BenefitApplicationRow, SupportTicketRow):
                 session.execute(
                     delete(table).where(table.partner_id == partner_id, table.chain_id == chain_id)
                 )
