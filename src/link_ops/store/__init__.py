@@ -4,7 +4,8 @@
 and upgrades its schema through the packaged Alembic migrations (:mod:`link_ops.store.migrate`:
 :func:`upgrade`, :func:`current_revision`; ``python -m link_ops.store``); ``store.partners``
 (:class:`PartnerStore`), ``store.relayer`` (:class:`RelayerStore`) and ``store.index`` (:class:`IndexStore`,
-the event index) are its stores. No ape, no network besides the database.
+the event index) and ``store.watch`` (:class:`WatchStore`, the watchtower's alerts and incidents) are its
+stores. No ape, no network besides the database.
 """
 
 from link_ops.store.engine import (
@@ -45,6 +46,15 @@ from link_ops.store.partner_tables import (
 )
 from link_ops.store.partners import MonitoringRecord, PartnerRecord, PartnerStore, StepRecord
 from link_ops.store.relayer import RelayedMessage, RelayerStore
+from link_ops.store.watch import (
+    Delivery,
+    Incident,
+    IncidentStateError,
+    Raised,
+    StoredAlert,
+    UnknownIncidentError,
+    WatchStore,
+)
 
 __all__ = [
     "DB_URL_ENV",
@@ -56,7 +66,10 @@ __all__ = [
     "DailyClaims",
     "DailyMints",
     "Database",
+    "Delivery",
     "Holding",
+    "Incident",
+    "IncidentStateError",
     "InFlightTransfer",
     "IndexCursor",
     "IndexCursorError",
@@ -71,14 +84,18 @@ __all__ = [
     "PartnerRecord",
     "PartnerStateError",
     "PartnerStore",
+    "Raised",
     "RelayedMessage",
     "RelayerStore",
     "RouteInFlight",
     "StepAlreadyDoneError",
     "StepRecord",
+    "StoredAlert",
     "StoreConfigurationError",
+    "UnknownIncidentError",
     "UnknownPartnerError",
     "UnrecognisedSchemaError",
+    "WatchStore",
     "WelcomeClaim",
     "current_revision",
     "default_db_url",

@@ -2,12 +2,14 @@
 index, side by side.
 
 ``OpsStore()`` opens the default database (``$LINK_OPS_DB_URL``, else ``.link_ops/ops.db``); its
-:attr:`~OpsStore.partners`, :attr:`~OpsStore.relayer` and :attr:`~OpsStore.index` are the stores on it::
+:attr:`~OpsStore.partners`, :attr:`~OpsStore.relayer`, :attr:`~OpsStore.index` and :attr:`~OpsStore.watch`
+are the stores on it::
 
     with OpsStore() as store:
         store.partners.list_partners()
         store.relayer.pending_messages()
         store.index.holders()
+        store.watch.incidents()
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from link_ops.store.engine import Database
 from link_ops.store.index import IndexStore
 from link_ops.store.partners import PartnerStore
 from link_ops.store.relayer import RelayerStore
+from link_ops.store.watch import WatchStore
 
 
 class OpsStore(Database):
@@ -30,3 +33,5 @@ class OpsStore(Database):
         self.relayer = RelayerStore(self)
         #: The event index: what happened on each chain, and the queries on it.
         self.index = IndexStore(self)
+        #: The watchtower's alerts, incidents and the outbox of their deliveries.
+        self.watch = WatchStore(self)
