@@ -433,7 +433,8 @@ class WatchStore:
 
     def _enqueue(self, session: Session, alert_id: int, sinks: Sequence[str], now: datetime) -> None:
         existing = {
-            row.sink: row for row in session.scalars(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id))
+            row.sink: row
+            for row in session.scalars(select(DeliveryRow).where(DeliveryRow.alert_id == alert_id))
         }
         for sink in sinks:
             row = existing.get(sink)

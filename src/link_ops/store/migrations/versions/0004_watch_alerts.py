@@ -98,9 +98,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("alert_id", "sink", name="uq_watch_deliveries_alert_sink"),
     )
     with op.batch_alter_table("watch_deliveries", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_watch_deliveries_due", ["sink", "status", "next_attempt_at"], unique=False
-        )
+        batch_op.create_index("ix_watch_deliveries_due", ["sink", "status", "next_attempt_at"], unique=False)
 
 
 def downgrade() -> None:
