@@ -1,6 +1,6 @@
-""".ci/run installs Debian's postgresql when it is missing (as root, or through sudo; the package lists
-refreshed only when the install needs them), then runs exactly `make test`. Run here with stand-ins for
-id, sudo, apt-get and make that record what they were asked."""
+""".ci/run installs Debian's postgresql and chromium when they are missing (as root, or through sudo;
+the package lists refreshed only when the install needs them), then runs exactly `make test`. Run here with
+stand-ins for id, sudo, apt-get, chromium and make that record what they were asked."""
 
 from __future__ import annotations
 
@@ -22,10 +22,19 @@ echo "$(basename "$0") $* [DEBIAN_FRONTEND=${DEBIAN_FRONTEND:-}]" >> "$CALLS"
 
 @pytest.fixture
 def machine(tmp_path: Path):
-    """A machine of stand-ins: returns run(uid=..., sudo=..., postgres=..., install_fails_first=...)."""
+    """A machine of stand-ins: returns run(uid=..., sudo=..., postgres=..., chromium=...,
+    install_fails_first=...)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("bash", "basename", "dirname", "env", "mkdir", "touch"):  # and nothing else of the machine's
+    for tool in (
+        "bash",
+        "basename",
+        "chmod",
+        "dirname",
+        "env",
+        "mkdir",
+        "touch",
+    ):  # and nothing else of the machine's
         real = shutil.which(tool)
         assert real is not None, tool
         (bin_dir / tool).symlink_to(real)
@@ -37,7 +46,11 @@ def machine(tmp_path: Path):
         path.write_text(STAND_IN + body)
         path.chmod(0o755)
 
-    def run(*, uid: int, sudo: bool, postgres: bool, install_fails_first: bool = False):
+    def run(
+        *, uid: int, sudo: bool, postgres: bool, chromium: bool = True, install_fails_first: bool = False
+    ):
+        if chromium:
+            stand_in("chromium")
         if postgres:
             (lib / "15" / "bin").mkdir(parents=True, exist_ok=True)
             (lib / "15" / "bin" / "initdb").touch()
@@ -51,7 +64,9 @@ if [ "$1" = install ] && [ $fail_first = 1 ] && ! [ -e "{tmp_path}/updated" ]; t
   exit 100
 fi
 [ "$1" = update ] && touch "{tmp_path}/updated"
-[ "$1" = install ] && mkdir -p "{lib}/15/bin" && touch "{lib}/15/bin/initdb"
+package="${{@: -1}}"
+[ "$1" = install ] && [ "$package" = postgresql ] && mkdir -p "{lib}/15/bin" && touch "{lib}/15/bin/initdb"
+[ "$1" = install ] && [ "$package" = chromium ] && touch "{bin_dir}/chromium" && chmod +x "{bin_dir}/chromium"
 exit 0
 """,
         )
@@ -118,6 +133,36 @@ def test_ci_run__missing_not_root_no_sudo__fails_saying_what_to_install(machine)
 
     assert done.returncode == 1
     assert "install Debian's postgresql package" in done.stderr
+    assert calls == []
+
+
+def test_ci_run__chromium_missing_as_root__apt_get_installs_it_then_make_test(machine) -> None:
+    done, calls = machine(uid=0, sudo=False, postgres=True, chromium=False)
+
+    assert done.returncode == 0, done.stderr
+    assert calls == [
+        "apt-get install -y -q --no-install-recommends chromium [DEBIAN_FRONTEND=noninteractive]",
+        "make test [DEBIAN_FRONTEND=]",
+    ]
+    assert "the watchtower's status page is tested in it" in done.stdout
+
+
+def test_ci_run__both_missing_through_sudo__postgresql_then_chromium_then_make_test(machine) -> None:
+    done, calls = machine(uid=1000, sudo=True, postgres=False, chromium=False)
+
+    assert done.returncode == 0, done.stderr
+    assert [c for c in calls if c.startswith(("apt-get", "make"))] == [
+        "apt-get install -y -q --no-install-recommends postgresql [DEBIAN_FRONTEND=noninteractive]",
+        "apt-get install -y -q --no-install-recommends chromium [DEBIAN_FRONTEND=noninteractive]",
+        "make test [DEBIAN_FRONTEND=]",
+    ]
+
+
+def test_ci_run__chromium_missing_not_root_no_sudo__fails_saying_what_to_install(machine) -> None:
+    done, calls = machine(uid=1000, sudo=False, postgres=True, chromium=False)
+
+    assert done.returncode == 1
+    assert "install Debian's chromium package" in done.stderr
     assert calls == []
 
 

@@ -4,8 +4,9 @@
 and upgrades its schema through the packaged Alembic migrations (:mod:`link_ops.store.migrate`:
 :func:`upgrade`, :func:`current_revision`; ``python -m link_ops.store``); ``store.partners``
 (:class:`PartnerStore`), ``store.relayer`` (:class:`RelayerStore`), ``store.index`` (:class:`IndexStore`,
-the event index) and ``store.sla`` (:class:`SlaStore`, partner SLA records) are its stores. No ape, no
-network besides the database.
+the event index), ``store.sla`` (:class:`SlaStore`, partner SLA records) and ``store.watch``
+(:class:`WatchStore`, the watchtower's alerts and incidents) are its stores. No ape, no network besides
+the database.
 """
 
 from link_ops.store.engine import (
@@ -55,6 +56,15 @@ from link_ops.store.sla import (
     TicketRecord,
     UnknownTicketError,
 )
+from link_ops.store.watch import (
+    Delivery,
+    Incident,
+    IncidentStateError,
+    Raised,
+    StoredAlert,
+    UnknownIncidentError,
+    WatchStore,
+)
 
 __all__ = [
     "DB_URL_ENV",
@@ -68,8 +78,11 @@ __all__ = [
     "DailyClaims",
     "DailyMints",
     "Database",
+    "Delivery",
     "Holding",
     "InFlightTransfer",
+    "Incident",
+    "IncidentStateError",
     "IndexCursor",
     "IndexCursorError",
     "IndexStore",
@@ -84,6 +97,7 @@ __all__ = [
     "PartnerStateError",
     "PartnerStore",
     "ProbeRecord",
+    "Raised",
     "RelayedMessage",
     "RelayerStore",
     "RouteInFlight",
@@ -92,10 +106,13 @@ __all__ = [
     "StepAlreadyDoneError",
     "StepRecord",
     "StoreConfigurationError",
+    "StoredAlert",
     "TicketRecord",
+    "UnknownIncidentError",
     "UnknownPartnerError",
     "UnknownTicketError",
     "UnrecognisedSchemaError",
+    "WatchStore",
     "WelcomeClaim",
     "current_revision",
     "default_db_url",

@@ -1,15 +1,16 @@
 """The operations store: one database holding the partner records, the relayer's records, the event
-index and the partner SLA records, side by side.
+index, the partner SLA records and the watchtower's alerts, side by side.
 
 ``OpsStore()`` opens the default database (``$LINK_OPS_DB_URL``, else ``.link_ops/ops.db``); its
-:attr:`~OpsStore.partners`, :attr:`~OpsStore.relayer`, :attr:`~OpsStore.index` and :attr:`~OpsStore.sla`
-are the stores on it::
+:attr:`~OpsStore.partners`, :attr:`~OpsStore.relayer`, :attr:`~OpsStore.index`, :attr:`~OpsStore.sla` and
+:attr:`~OpsStore.watch` are the stores on it::
 
     with OpsStore() as store:
         store.partners.list_partners()
         store.relayer.pending_messages()
         store.index.holders()
         store.sla.tickets("cafe-seoul", 137)
+        store.watch.incidents()
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from link_ops.store.index import IndexStore
 from link_ops.store.partners import PartnerStore
 from link_ops.store.relayer import RelayerStore
 from link_ops.store.sla import SlaStore
+from link_ops.store.watch import WatchStore
 
 
 class OpsStore(Database):
@@ -39,3 +41,5 @@ class OpsStore(Database):
         self.index = IndexStore(self)
         #: Partner SLA records: probes of the endpoints, benefits applied, support tickets.
         self.sla = SlaStore(self, clock=clock)
+        #: The watchtower's alerts, incidents and the outbox of their deliveries.
+        self.watch = WatchStore(self)
