@@ -27,7 +27,7 @@ Every method is one transaction and returns frozen records. No ape, no network b
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -261,14 +261,16 @@ def _check_window(window: timedelta) -> timedelta:
     return window
 
 
-def _check_sinks(sinks: Sequence[str]) -> tuple[str, ...]:
-    names = tuple(sinks)
+def _check_sinks(sinks: Sequence[str] | Mapping[str, int]) -> dict[str, int]:
+    """Sink name -> the least severity it takes (a plain list of names takes every alert)."""
+    routes = dict(sinks) if isinstance(sinks, Mapping) else {name: 0 for name in sinks}
+    names = tuple(sinks) if not isinstance(sinks, Mapping) else tuple(routes)
     if len(set(names)) != len(names) or any(not n or len(n) > 64 for n in names):
         raise ConfigurationError(
             f"sink names must be distinct and 1 to 64 characters long, got {list(names)!r}: give each sink "
             "a name of its own"
         )
-    return names
+    return {name: int(routes[name]) for name in names}
 
 
 def _check_actor(by: str) -> str:
@@ -291,15 +293,16 @@ class WatchStore:
     def raise_alerts(
         self,
         alerts: Sequence[Alert],
-        sinks: Sequence[str] = (),
+        sinks: Sequence[str] | Mapping[str, int] = (),
         *,
         window: timedelta = DEFAULT_CORRELATION_WINDOW,
         now: datetime | None = None,
     ) -> list[Raised]:
         """Stores each new alert, correlates it into an incident and queues it for every sink in `sinks`
-        (by name), all in one transaction; returns what became of each alert, in order. A key already
-        stored is "known" and changes nothing; a retracted one is reinstated (and queued again where its
-        delivery was cancelled)."""
+        (by name; or name -> the least :class:`~link_ops.watch.alerts.Severity` the sink takes, for alert
+        routing: a pager webhook for ``high`` and above, a file for everything), all in one transaction;
+        returns what became of each alert, in order. A key already stored is "known" and changes nothing; a
+        retracted one is reinstated (and queued again where its delivery was cancelled)."""
         window = _check_window(window)
         names = _check_sinks(sinks)
         for alert in alerts:
@@ -319,7 +322,7 @@ class WatchStore:
             return self._raise(alerts, names, window, now)
 
     def _raise(
-        self, alerts: Sequence[Alert], sinks: tuple[str, ...], window: timedelta, now: datetime
+        self, alerts: Sequence[Alert], sinks: Mapping[str, int], window: timedelta, now: datetime
     ) -> list[Raised]:
         out: list[Raised] = []
         with self._sessions.begin() as session:
@@ -366,7 +369,8 @@ class WatchStore:
                         self._recompute(session, old_incident, now, "its alerts moved to a later incident")
                     outcome = "reinstated"
                 self._recompute(session, incident.id, now, None)
-                self._enqueue(session, row.id, sinks, now)
+                routed = [name for name, least in sinks.items() if int(alert.severity) >= least]
+                self._enqueue(session, row.id, routed, now)
                 session.flush()
                 out.append(Raised(outcome, _alert_record(row), _incident_record(incident)))
         return out

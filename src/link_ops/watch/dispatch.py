@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -37,7 +37,7 @@ from link_ops.exceptions import ConfigurationError
 from link_ops.store.engine import utcnow
 from link_ops.store.watch import DEFAULT_CORRELATION_WINDOW, Raised, WatchStore
 from link_ops.store.watch_tables import DELIVERY_STATUSES
-from link_ops.watch.alerts import Alert
+from link_ops.watch.alerts import Alert, Severity
 from link_ops.watch.sinks import DeliveryError, RetryPolicy, Sink, sink_names
 
 log = logging.getLogger("link_ops.watch")
@@ -127,7 +127,9 @@ class AlertDispatcher:
     """Raises alerts into `store` and delivers them to `sinks` from one worker thread per sink (see the
     module's description). Use it as a context manager, or :meth:`start` and :meth:`stop` it.
 
-    `retry` says when failed deliveries are tried again; `window` is the incidents' correlation window;
+    `routes` gives a sink the least severity it takes (alert routing: a pager for ``high`` and above, a file
+    for everything; every sink takes every alert by default). `retry` says when failed deliveries are tried
+    again; `window` is the incidents' correlation window;
     `clock` gives the current time (UTC) and `rng` the jitter, both replaceable in tests; metrics go to
     `registry` (a private one by default). A worker with nothing due looks at the outbox again after
     `idle_poll_s` seconds at the latest (deliveries another process queued, a clock that jumped).
@@ -144,12 +146,21 @@ class AlertDispatcher:
         clock: Clock = utcnow,
         rng: random.Random | None = None,
         idle_poll_s: float = 5.0,
+        routes: Mapping[str, Severity] | None = None,
     ) -> None:
         if not idle_poll_s > 0:
             raise ConfigurationError(f"idle_poll_s must be above 0 seconds, got {idle_poll_s!r}")
         self.store = store
         self.sinks = {sink.name: sink for sink in sinks}
         self._names = sink_names(sinks)
+        unknown = sorted(set(routes or {}) - set(self._names))
+        if unknown:
+            raise ConfigurationError(
+                f"alert routes name sink(s) {', '.join(unknown)} the dispatcher does not have "
+                f"({', '.join(self._names)})"
+            )
+        #: Each sink and the least severity it takes (alert routing; every alert by default).
+        self.routes = {name: int((routes or {}).get(name, Severity.INFO)) for name in self._names}
         self.retry = retry or RetryPolicy()
         self.window = window
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
@@ -166,7 +177,7 @@ class AlertDispatcher:
     def raise_alerts(self, alerts: Sequence[Alert]) -> list[Raised]:
         """Stores, correlates and queues `alerts` for every sink in one transaction, wakes the workers and
         returns what became of each (new, known, reinstated). Never waits for a sink."""
-        raised = self.store.raise_alerts(alerts, self._names, window=self.window, now=self._clock())
+        raised = self.store.raise_alerts(alerts, self.routes, window=self.window, now=self._clock())
         for item in raised:
             if item.is_new:
                 alert = item.alert.alert

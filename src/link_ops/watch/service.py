@@ -10,8 +10,9 @@ One :meth:`Watchtower.step`:
    event when the watch keeps up with the chain;
 2. the :class:`~link_ops.watch.monitor.PerformanceMonitor` ticks when its window has passed;
 3. each periodic job (the partner probes, the SLA evaluation) runs when due;
-4. every alert goes to the pipeline at once, which stores each key once (an alert raised again, after a
-   restart or a re-read, is the same alert) and delivers in the background: the loop never waits on a sink.
+4. every alert goes to the :class:`~link_ops.watch.dispatch.AlertDispatcher` at once, which stores each
+   key once (an alert raised again, after a restart or a re-read, is the same alert), correlates it into
+   an incident and delivers it in the background: the loop never waits on a sink.
 
 A chain whose node fails a round is tried again next round; a task failing round after round is restarted
 by the monitor (a fresh indexer and a fresh check of the pool's nodes), and that restart is an alert.
@@ -36,7 +37,10 @@ from link_ops.index.indexer import ReorgTooDeepError
 from link_ops.rpc import RpcPool
 from link_ops.store import OpsStore
 from link_ops.watch.alerts import Alert, Severity
+from link_ops.watch.dispatch import AlertDispatcher
 from link_ops.watch.monitor import PerformanceMonitor
+from link_ops.watch.partner_sla import PartnerSlas
+from link_ops.watch.probes import PartnerProber
 
 log = logging.getLogger(__name__)
 
@@ -50,19 +54,6 @@ class Detector(Protocol):
     def after_round(self, chain_id: int, first_block: int, last_block: int) -> Sequence[Alert]: ...
 
 
-class AlertPipeline(Protocol):
-    """Where alerts go: stored once per key, correlated, delivered by the sinks in the background."""
-
-    def raise_alerts(self, alerts: Sequence[Alert]) -> Sequence[Alert]:
-        """Stores and delivers `alerts`; returns those that were new."""
-        ...
-
-    def retract(self, chain_id: int, from_block: int) -> int:
-        """Marks the alerts about blocks `from_block` and above of `chain_id` retracted (reorganised
-        away); returns how many."""
-        ...
-
-
 class PeriodicJob(Protocol):
     """A job the loop runs when it is due (the partner probes, the SLA evaluation)."""
 
@@ -72,6 +63,44 @@ class PeriodicJob(Protocol):
     def due(self, now: datetime) -> bool: ...
 
     def run(self, now: datetime) -> Sequence[Alert]: ...
+
+
+class ProbeJob:
+    """The partner probes as a job of the loop: due when the prober says so; its results are stored (the
+    SLA job turns them into alerts)."""
+
+    name = "partner-probes"
+
+    def __init__(self, prober: PartnerProber) -> None:
+        self.prober = prober
+        self.last_count = 0
+
+    def due(self, now: datetime) -> bool:
+        return self.prober.due()
+
+    def run(self, now: datetime) -> Sequence[Alert]:
+        self.last_count = len(self.prober.probe_once())
+        return []
+
+
+class SlaJob:
+    """The partner SLAs evaluated every `interval_s` seconds: their burn-rate alerts."""
+
+    name = "partner-slas"
+
+    def __init__(self, slas: PartnerSlas, interval_s: float = 60.0) -> None:
+        if not interval_s > 0:
+            raise ConfigurationError(f"the SLA evaluation interval must be above 0 s, got {interval_s!r}")
+        self.slas = slas
+        self.interval = timedelta(seconds=interval_s)
+        self._next: datetime | None = None
+
+    def due(self, now: datetime) -> bool:
+        return self._next is None or now >= self._next
+
+    def run(self, now: datetime) -> Sequence[Alert]:
+        self._next = now + self.interval
+        return self.slas.alerts()
 
 
 class WatchSettings(BaseModel):
@@ -161,7 +190,7 @@ class Watchtower:
         self,
         store: OpsStore,
         tasks: Sequence[IndexTask],
-        pipeline: AlertPipeline,
+        pipeline: AlertDispatcher,
         *,
         detector: Detector | None = None,
         monitor: PerformanceMonitor | None = None,
@@ -208,7 +237,9 @@ class Watchtower:
                 fork = task.indexer.start_block - 1 if rollback.to_block is None else rollback.to_block
                 lowest = min(lowest, fork)
             if result.rollbacks:
-                report.retracted += self.pipeline.retract(task.chain_id, lowest + 1)
+                report.retracted += len(
+                    self.store.watch.retract_reorganised(task.chain_id, lowest + 1, now=now)
+                )
             if self.detector is not None and result.indexed > lowest:
                 report.alerts += self.detector.after_round(task.chain_id, lowest + 1, result.indexed)
         if self.monitor is not None and (self._next_tick is None or now >= self._next_tick):
@@ -220,7 +251,8 @@ class Watchtower:
                 report.alerts += job.run(now)
                 report.jobs.append(job.name)
         if report.alerts:
-            report.new_alerts = list(self.pipeline.raise_alerts(report.alerts))
+            raised = self.pipeline.raise_alerts(report.alerts)
+            report.new_alerts = [r.alert.alert for r in raised if r.outcome != "known"]
         with self._lock:
             self.recent.extend(report.new_alerts)
             self.steps += 1

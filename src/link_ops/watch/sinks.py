@@ -236,6 +236,13 @@ def _redacted(url: str) -> str:
 # -- configuration ------------------------------------------------------------------------------------------
 
 
+def _severity_label(value: str) -> str:
+    try:
+        return Severity.parse(value).label
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class WebhookConfig(BaseModel):
     """One webhook: its URL, a name (unique; its deliveries are kept by it), a timeout and extra headers."""
 
@@ -245,6 +252,13 @@ class WebhookConfig(BaseModel):
     name: str = Field(default="webhook", min_length=1, max_length=64)
     timeout_s: float = Field(default=10.0, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
+    #: The least severity this webhook is sent (``high``: a pager that only hears what needs a human).
+    min_severity: str = "info"
+
+    @field_validator("min_severity")
+    @classmethod
+    def _severity(cls, value: str) -> str:
+        return _severity_label(value)
 
     @field_validator("url")
     @classmethod
@@ -293,6 +307,25 @@ class SinksConfig(BaseModel):
     jsonl: Path | None = None
     webhooks: tuple[WebhookConfig, ...] = ()
     retry: RetryConfig = RetryConfig()
+    #: The least severity the console and the JSON-lines file take (each webhook has its own).
+    console_min_severity: str = "info"
+    jsonl_min_severity: str = "info"
+
+    @field_validator("console_min_severity", "jsonl_min_severity")
+    @classmethod
+    def _severity(cls, value: str) -> str:
+        return _severity_label(value)
+
+    def routes(self) -> dict[str, Severity]:
+        """Each sink's name and the least severity it takes (for the dispatcher's `routes`)."""
+        out: dict[str, Severity] = {}
+        if self.console:
+            out["console"] = Severity.parse(self.console_min_severity)
+        if self.jsonl is not None:
+            out["jsonl"] = Severity.parse(self.jsonl_min_severity)
+        for webhook in self.webhooks:
+            out[webhook.name] = Severity.parse(webhook.min_severity)
+        return out
 
     @model_validator(mode="after")
     def _distinct_names(self) -> SinksConfig:

@@ -312,3 +312,45 @@ def test_metrics__new_alerts_counted_once_and_open_incidents_by_severity(store) 
     dispatcher.deliver_round("list")
     assert value("link_ops_watch_deliveries", sink="list", status="delivered") == 2
     assert value("link_ops_watch_deliveries", sink="list", status="pending") == 0
+
+
+# -- routing ------------------------------------------------------------------------------------------------
+
+
+def test_routes__a_pager_for_high_and_above_takes_only_those_while_the_file_takes_all(store) -> None:
+    clock = Clock()
+    pager, everything = ListSink("pager"), ListSink("file")
+    dispatcher = AlertDispatcher(store, [pager, everything], clock=clock, routes={"pager": Severity.HIGH})
+    alerts = [
+        alert("a", severity=Severity.INFO),
+        alert("b", severity=Severity.WARNING),
+        alert("c", severity=Severity.HIGH),
+        alert("d", severity=Severity.CRITICAL),
+    ]
+
+    dispatcher.raise_alerts(alerts)
+    dispatcher.deliver_round("pager")
+    dispatcher.deliver_round("file")
+
+    assert [a.key for a in pager.taken] == ["c", "d"]
+    assert [a.key for a in everything.taken] == ["a", "b", "c", "d"]
+    assert dispatcher.pending() == 0  # nothing left queued for the pager either
+
+
+def test_routes__naming_a_sink_the_dispatcher_lacks__refused(store) -> None:
+    with pytest.raises(ConfigurationError, match=r"alert routes name sink\(s\) pagr"):
+        AlertDispatcher(store, [ListSink("pager")], routes={"pagr": Severity.HIGH})
+
+
+def test_config__routes_from_each_sinks_least_severity(tmp_path: Path) -> None:
+    config = SinksConfig.build(
+        jsonl=tmp_path / "a.jsonl",
+        console_min_severity="warning",
+        webhooks=[{"url": "https://hooks.example/a", "name": "pager", "min_severity": "HIGH"}],
+    )
+    assert config.routes() == {"console": Severity.WARNING, "jsonl": Severity.INFO, "pager": Severity.HIGH}
+
+
+def test_config__unknown_severity__refused_with_the_choices() -> None:
+    with pytest.raises(ConfigurationError, match=r"webhooks.0.min_severity.*use one of info, warning, high"):
+        SinksConfig.build(webhooks=[{"url": "https://hooks.example/a", "min_severity": "urgent"}])
