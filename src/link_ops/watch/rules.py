@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -158,6 +159,11 @@ class KnownAddresses:
             {checksum(a): n for a, n in (trusted or {}).items()},
         )
 
+    @cached_property
+    def by_address(self) -> dict[str, str]:
+        """:meth:`names`, computed once."""
+        return self.names()
+
     def names(self) -> dict[str, str]:
         """Name by address, over every chain and the trusted accounts."""
         out = {checksum(a): n for a, n in self.trusted.items()}
@@ -172,7 +178,7 @@ class KnownAddresses:
 
     def is_own(self, address: str) -> bool:
         """Whether `address` is a protocol contract (on any chain), its timelock or Safe, or trusted."""
-        return checksum(address) in self.names()
+        return checksum(address) in self.by_address
 
 
 @dataclass
@@ -296,11 +302,9 @@ def roles(r: Round) -> list[Alert]:
             )
             continue
         role, account, sender = e.args["role"].lower(), e.args["account"], e.args["sender"]
-        label, own, governed = (
-            _role_label(role),
-            r.known.is_own(account),
-            r.governed(e) or r.known.is_own(sender),
-        )
+        # Granted by the timelock's own call: the timelock as `sender` without its CallExecuted in the
+        # transaction is someone acting as the timelock, not governance.
+        label, own, governed = _role_label(role), r.known.is_own(account), r.governed(e)
         values = {"role": label, "account": account, "sender": sender}
         if e.event == "RoleGranted":
             if role in critical and not own:
@@ -986,10 +990,3 @@ def check_cube(index: IndexStore, known: KnownAddresses, item: Pending) -> Alert
 
 #: The rules run on each round, in order (the cross-chain checks are the detector's).
 RULES: tuple[Rule, ...] = (roles, admin_transfers, pauses, changes, timelock, safe, mints, cap, limits)
-
-
-def describe_rules() -> list[str]:
-    """One line per rule: its name and the first line of its description."""
-    out = [f"{rule.__name__}: {(rule.__doc__ or '').strip().splitlines()[0]}" for rule in RULES]
-    out += [f"{f.__name__}: {(f.__doc__ or '').strip().splitlines()[0]}" for f in (deliveries, check_cube)]
-    return out

@@ -75,6 +75,8 @@ class Observation:
 
     alerts: list[Alert]
     heads: dict[str, int]
+    #: Keys of alerts about blocks a reorganisation took away (for the alert store to withdraw).
+    withdrawn: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -253,6 +255,7 @@ class WatchWorld:
         assert self.store is not None and self.detector is not None
         alerts: list[Alert] = []
         heads = {}
+        withdrawn: list[str] = []
         # A block on each chain, both at the same time: live chains never stand still, and their clocks
         # agree (so the cross-chain checks, which wait for the other chain's index to reach a time, decide).
         now = max(self._latest_time(key) for key in KEYS) + 1
@@ -263,11 +266,11 @@ class WatchWorld:
             before = self.store.index.cursor(indexer.chain.chain_id)
             report = indexer.round()
             for rollback in report.rollbacks:
-                self.detector.rolled_back(indexer.chain.chain_id, rollback.to_block)
+                withdrawn += self.detector.rolled_back(indexer.chain.chain_id, rollback.to_block)
             first = 0 if before is None else before.last_block + 1
             alerts += self.detector.after_round(indexer.chain.chain_id, first, int(report.indexed or 0))
             heads[key] = report.head
-        return Observation(alerts, heads)
+        return Observation(alerts, heads, withdrawn)
 
     # -- the baseline ----------------------------------------------------------------------------------------
 
@@ -280,12 +283,16 @@ class WatchWorld:
             self._snapshots[key] = str(self.rpc(key).request("evm_snapshot", []))
         self.open_watch(self.folder / "watch.db")
 
-    def reset(self) -> None:
-        """Back to the baseline: both chains, and a copy of the index as it was there; a new detector."""
-        self.close_watch()
+    def rewind(self) -> None:
+        """The chains (only) go back to the baseline: to the index, a reorganisation."""
         for key in KEYS:
             assert self.rpc(key).request("evm_revert", [self._snapshots[key]]) is True
             self._snapshots[key] = str(self.rpc(key).request("evm_snapshot", []))
+
+    def reset(self) -> None:
+        """Back to the baseline: both chains, and a copy of the index as it was there; a new detector."""
+        self.close_watch()
+        self.rewind()
         shutil.copy(self.folder / "baseline.db", self.folder / "watch.db")
         self.expect_minter = None
         self.open_watch(self.folder / "watch.db")

@@ -426,6 +426,21 @@ def test_benign_days__no_alert_of_warning_or_more(world, tally):
     assert false == {}
 
 
+def test_reorg__alerts_about_blocks_gone__listed_for_withdrawal_and_not_raised_again(world):
+    world.reset()
+    grant = calldata(
+        "grantRole(bytes32,address)", ["bytes32", "address"], [role("MINTER_ROLE"), world.attacker.address]
+    )
+    sent = world.send_as("polygon", world.timelock("polygon"), world.protocol.lbc, grant)
+    keys = {a.key for a in world.observe().alerts if a.tx_hash == sent.tx_hash}
+    assert keys
+    world.rewind()  # the attack's block is no longer on the chain
+    after = world.observe()
+    assert keys <= set(after.withdrawn)
+    assert [a for a in after.alerts if a.tx_hash == sent.tx_hash] == []
+    assert set(world.detector.rolled_back(137, None)).isdisjoint(keys)  # forgotten: not withdrawn twice
+
+
 def test_recall_and_false_alerts__printed_and_held(tally):
     assert len(tally.attacks) == len(ATTACKS), "run the whole file: the attacks fill the tally"
     assert len(tally.benign) == 10
