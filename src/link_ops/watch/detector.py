@@ -78,7 +78,10 @@ class IntrusionDetector:
 
     def after_round(self, chain_id: int, first_block: int, last_block: int) -> list[Alert]:
         """The alerts about blocks `first_block` .. `last_block` of `chain_id` (which the index has written),
-        and those of pending cross-chain checks that can now be decided, in chain order."""
+        and those of pending cross-chain checks that can now be decided, in chain order.
+
+        A chain that cannot be reached for a read (:class:`~link_ops.index.rpc.IndexRpcError`) fails the
+        call before anything is remembered: call it again for the same blocks (the keys are the same)."""
         if first_block > last_block:
             return self._settle(self.known())
         cursor = self.index.cursor(chain_id)

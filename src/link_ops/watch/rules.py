@@ -31,13 +31,14 @@ from functools import cached_property
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from link_ops import contracts
-from link_ops.exceptions import ConfigurationError
+from link_ops.exceptions import ConfigurationError, UnsupportedChainError
 from link_ops.index.catalog import SAFE_CONTRACT, checksum, contract_abi
-from link_ops.index.rpc import IndexRpcError, JsonRpc, JsonRpcError
+from link_ops.index.rpc import JsonRpc, JsonRpcError
 from link_ops.model.chains import chain_by_id
 from link_ops.model.governance import describe_call
 from link_ops.store.index import IndexStore
@@ -199,7 +200,7 @@ class Round:
     names: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.names = self.known.names()
+        self.names = self.known.by_address
         self._by_tx: dict[str, list[IndexedEvent]] = defaultdict(list)
         for event in self.events:
             self._by_tx[event.tx_hash].append(event)
@@ -208,7 +209,7 @@ class Round:
     def chain_name(self) -> str:
         try:
             return chain_by_id(self.chain_id).name
-        except Exception:
+        except UnsupportedChainError:
             return f"chain {self.chain_id}"
 
     def in_tx(self, tx_hash: str) -> list[IndexedEvent]:
@@ -257,16 +258,16 @@ class Round:
     # -- chain reads ----------------------------------------------------------------------------------------
 
     def call(self, to: str, signature: str, args: Sequence[tuple[str, Any]], block: int) -> bytes | None:
-        """``eth_call`` of `signature` on `to` at `block`; None when there is no node or it fails."""
+        """``eth_call`` of `signature` on `to` at `block`; None when there is no node or it answers an error
+        (the view is not there, the block is pruned). A node that cannot be reached raises
+        :class:`~link_ops.index.rpc.IndexRpcError`: the round is to be run again."""
         if self.rpc is None:
             return None
-        from eth_abi.abi import encode
-
         selector = keccak(text=signature)[:4]
         data = selector + encode([t for t, _v in args], [v for _t, v in args])
         try:
             answer = self.rpc.request("eth_call", [{"to": to, "data": "0x" + data.hex()}, hex(block)])
-        except (IndexRpcError, JsonRpcError):
+        except JsonRpcError:
             return None
         raw = bytes.fromhex(str(answer).removeprefix("0x"))
         return raw or None
@@ -684,7 +685,7 @@ def _trace_minter(r: Round, tx_hash: str, token: str) -> str | None:
         return None
     try:
         trace = r.rpc.request("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
-    except (IndexRpcError, JsonRpcError):
+    except JsonRpcError:  # no debug API on this node (a node that cannot be reached raises)
         return None
     stack = [trace] if isinstance(trace, dict) else []
     while stack:
@@ -706,7 +707,7 @@ def _transaction_target(r: Round, tx_hash: str) -> str | None:
         return None
     try:
         tx = r.rpc.request("eth_getTransactionByHash", [tx_hash])
-    except (IndexRpcError, JsonRpcError):
+    except JsonRpcError:
         return None
     to = tx.get("to") if isinstance(tx, dict) else None
     return checksum(str(to)) if to else None

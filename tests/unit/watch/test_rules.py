@@ -495,3 +495,65 @@ def test_keys_above__alerts_of_the_chain_above_the_fork(detect):
     alerts = detect(HOME, [granted(MINTER, STRANGER, TIMELOCK, 5), granted(MINTER, BOB, TIMELOCK, 8)], 8)
     assert keys_above(alerts, HOME, 5) == [f"role-granted:{HOME}:{tx(800)}:0"]
     assert keys_above(alerts, REMOTE, None) == [] and len(keys_above(alerts, HOME, None)) == 2
+
+
+def test_after_round__node_unreachable__raises_and_the_same_blocks_again_give_each_alert_once(
+    store, chains, node
+):
+    from link_ops.index.rpc import RpcTimeoutError
+    from link_ops.watch.detector import IntrusionDetector
+
+    down = {"now": True}
+
+    def flaky(method, params):
+        if down["now"]:
+            raise RpcTimeoutError(f"{method}: no answer within 30 s")
+        return node.request(method, params)
+
+    node.traces[tx(500)] = trace(STRANGER, LBC)
+    node.answer(LBC, "cap()", 5, word(1000))
+    node.answer(LBC, "totalSupply()", 4, word(0))
+    node.answer(LBC, "totalSupply()", 5, word(900))
+    flaky_node = type("Flaky", (), {"request": staticmethod(flaky)})()
+    detector = IntrusionDetector(store.index, {HOME: flaky_node})
+    first, last = chains.write(HOME, [mint(ALICE, 900, 5), executed("0x" + "cd" * 32, 6)], 6)
+    with pytest.raises(RpcTimeoutError):
+        detector.after_round(HOME, first, last)
+    assert detector.pending == ()
+    down["now"] = False
+    alerts = detector.after_round(HOME, first, last)
+    assert sorted(a.rule for a in alerts) == ["cap-used", "lbc-minted-by-stranger"]
+    assert len(detector.pending) == 1
+
+
+def test_mint__tracing_off__the_transaction_target_stands_for_the_minter(detect, node):
+    node.traces[tx(500)] = trace(CUBES, LBC)  # would clear it, but is not asked
+    node.transactions[tx(500)] = {"to": STRANGER}
+    alert = only(detect(HOME, [mint(ALICE, LBC_UNIT, 5)], 5, trace_minters=False), "lbc-minted-by-stranger")
+    assert alert.values["minter_from"] == "tx-to"
+    assert not [m for m, _p in node.asked if m == "debug_traceTransaction"]
+
+
+def test_limit__receive_crossing__high_about_the_recipient(detect, node):
+    arrival = ev(
+        "LBCBridge",
+        "LBCReceived",
+        {"transferId": "0x" + "01" * 32, "srcChainId": "137", "to": STRANGER, "amount": "900"},
+        5,
+        chain_id=REMOTE,
+        tx_hash=tx(3),
+    )
+    executed_there = ev(
+        "AttestedMessenger",
+        "MessageExecuted",
+        {"messageId": "0x" + "09" * 32, "srcChainId": "137", "nonce": 1},
+        5,
+        log=1,
+        chain_id=REMOTE,
+        tx_hash=tx(3),
+    )
+    node.answer(R_LBC_BRIDGE, "receiveLimit(uint256)", 4, word(1000, 1000))
+    node.answer(R_LBC_BRIDGE, "receiveLimit(uint256)", 5, word(1000, 100))
+    alerts = detect(REMOTE, [arrival, executed_there], 5)
+    alert = only(alerts, "limit-used")
+    assert alert.subject == STRANGER and alert.values["direction"] == "receive"
