@@ -879,7 +879,8 @@ def deliveries(r: Round) -> tuple[list[Alert], list[Pending]]:
     """``arrival-without-message``: LBC or cubes released by a bridge in a transaction where the chain's
     messenger executed no message (a swapped messenger, or a bridge called around it) - at once.
 
-    ``delivery-without-send`` (see :func:`check_delivery`) waits for the source chain's index."""
+    ``delivery-without-send`` (see :func:`check_delivery`) waits for the source chain's index; a source
+    chain the store does not index (no cursor) is not checked."""
     out: list[Alert] = []
     pending: list[Pending] = []
     messengers = set(r.known.of(r.chain_id, "AttestedMessenger"))
@@ -907,7 +908,9 @@ def deliveries(r: Round) -> tuple[list[Alert], list[Pending]]:
                     )
                 )
         elif e.event == "MessageExecuted" and e.address in messengers:
-            pending.append(Pending("delivery", r.chain_id, e, {int(e.args["srcChainId"]): e.block_time}))
+            source = int(e.args["srcChainId"])
+            if source in r.known.contracts:  # a source chain this store does not index is not checked
+                pending.append(Pending("delivery", r.chain_id, e, {source: e.block_time}))
     return out, pending
 
 

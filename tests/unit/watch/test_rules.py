@@ -396,8 +396,9 @@ def sent(message_id, block, *, chain_id=REMOTE, time=None):
 
 def test_delivery_without_send__waits_for_the_source_index_then_critical(detect):
     message = "0x" + "cd" * 32
-    assert [a.rule for a in detect(HOME, [executed(message, 10)], 10)] == []  # the remote index is empty
-    assert detect(REMOTE, [], 3) == []  # the remote index is behind the delivery's time
+    assert detect(REMOTE, [], 3) == []
+    assert [a.rule for a in detect(HOME, [executed(message, 10)], 10)] == []  # the remote index is behind
+    assert detect(REMOTE, [], 5) == []  # still behind the delivery's time
     alerts = detect(REMOTE, [], 50, time=block_time(10))  # caught up: the send is not there
     alert = only(alerts, "delivery-without-send")
     assert alert.severity == Severity.CRITICAL and alert.chain_id == HOME and alert.block_number == 10
@@ -479,6 +480,7 @@ def test_after_round__blocks_not_indexed_yet__refused(store, chains):
 
 
 def test_rolled_back__keys_of_alerts_above_the_fork__and_their_pending_checks_dropped(detect):
+    detect(REMOTE, [], 1)
     detect(HOME, [granted(MINTER, STRANGER, TIMELOCK, 5)], 5)
     detect(HOME, [granted(MINTER, BOB, TIMELOCK, 8), executed("0x" + "cd" * 32, 9)], 9)
     detector = detect.detectors["d"]
@@ -516,6 +518,7 @@ def test_after_round__node_unreachable__raises_and_the_same_blocks_again_give_ea
     node.answer(LBC, "totalSupply()", 5, word(900))
     flaky_node = type("Flaky", (), {"request": staticmethod(flaky)})()
     detector = IntrusionDetector(store.index, {HOME: flaky_node})
+    chains.write(REMOTE, [], 1)
     first, last = chains.write(HOME, [mint(ALICE, 900, 5), executed("0x" + "cd" * 32, 6)], 6)
     with pytest.raises(RpcTimeoutError):
         detector.after_round(HOME, first, last)
@@ -557,3 +560,43 @@ def test_limit__receive_crossing__high_about_the_recipient(detect, node):
     alerts = detect(REMOTE, [arrival, executed_there], 5)
     alert = only(alerts, "limit-used")
     assert alert.subject == STRANGER and alert.values["direction"] == "receive"
+
+
+def test_delivery_from_a_chain_this_store_does_not_index__not_checked(detect):
+    assert detect(HOME, [executed("0x" + "cd" * 32, 10, src=56)], 10) == []
+    assert detect.detectors["d"].pending == ()
+
+
+KINDS = {
+    "grant": lambda b, i: granted(MINTER, STRANGER, TIMELOCK, b),
+    "pause": lambda b, i: ev("LBCBridge", "Paused", {"account": STRANGER}, b, log=i),
+    "rate": lambda b, i: ev(
+        "OptimizedCubeManagement",
+        "TierRateSet",
+        {"tier": 0, "previousWeiPerSecond": "1", "weiPerSecond": "2"},
+        b,
+        log=i,
+    ),
+    "owner": lambda b, i: ev("SafeL2", "AddedOwner", {"owner": STRANGER}, b, log=i),
+    "module": lambda b, i: ev("SafeL2", "EnabledModule", {"module": STRANGER}, b, log=i),
+}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=12))
+def test_every_ungoverned_change__pages_once_with_a_unique_stable_key(kinds):
+    from _events import Chains
+
+    from link_ops.store import OpsStore
+    from link_ops.watch.detector import IntrusionDetector
+
+    events = [KINDS[kind](10 + i, i) for i, kind in enumerate(kinds)]
+    with OpsStore("sqlite://") as store:
+        first, last = Chains(store).write(HOME, events, 10 + len(kinds))
+        once = IntrusionDetector(store.index).after_round(HOME, first, last)
+        again = IntrusionDetector(store.index).after_round(HOME, first, last)
+    per_event = [a for a in once if a.rule != "pause-storm"]
+    assert len(per_event) == len(events)  # one alert per change, none lost
+    assert all(a.severity >= Severity.HIGH for a in per_event)  # none of them went through the timelock
+    assert len({a.key for a in once}) == len(once)
+    assert [a.key for a in once] == [a.key for a in again]
