@@ -12,7 +12,8 @@ Most rules look at one chain's round alone. Two look across chains and may have 
 delivered here was sent on its source chain *before* (so the source chain's index must have reached the
 delivery's block time before its absence means anything), and a cube released at home was burnt abroad
 before. Such checks are kept as pending and tried again after every later round, of any chain, until the
-other chains' indexes have caught up; nothing is said before then.
+other chains' indexes have caught up; nothing is said before then, and a check whose block a
+reorganisation took away is dropped (whether or not :meth:`IntrusionDetector.rolled_back` was called).
 
 The detector remembers the key and block of every alert it raised (to tell which are about blocks a
 reorganisation took away) and the pending checks; both live in memory: after a restart the watch reads
@@ -109,7 +110,9 @@ class IntrusionDetector:
             alerts += rule(current)
         found, waiting = deliveries(current)
         alerts += found
-        self._pending += waiting + cube_moves(current)
+        # Blocks read again (after a reorganisation) bring their checks again: one per event is kept.
+        seen = {_identity(p) for p in self._pending}
+        self._pending += [p for p in waiting + cube_moves(current) if _identity(p) not in seen]
         alerts += self._settle(known)
         for alert in alerts:
             if alert.chain_id is not None and alert.block_number is not None:
@@ -132,12 +135,21 @@ class IntrusionDetector:
             if not ready:
                 still.append(item)
                 continue
+            if not self._still_indexed(item):
+                continue  # its block was reorganised away (and the loop may not have said so)
             check = check_delivery if item.kind == "delivery" else check_cube
             alert = check(self.index, known, item)
             if alert is not None:
                 out.append(alert)
         self._pending = still
         return out
+
+    def _still_indexed(self, item: Pending) -> bool:
+        e = item.event
+        return any(
+            x.log_index == e.log_index and x.block_hash == e.block_hash
+            for x in self.index.events_between(item.chain_id, e.block_number, e.block_number)
+        )
 
     def rolled_back(self, chain_id: int, to_block: int | None) -> list[str]:
         """A reorganisation made the index forget the blocks of `chain_id` above `to_block` (all of them when
@@ -151,6 +163,11 @@ class IntrusionDetector:
             p for p in self._pending if not (p.chain_id == chain_id and p.event.block_number > floor)
         ]
         return gone
+
+
+def _identity(item: Pending) -> tuple[str, int, str, int, str]:
+    e = item.event
+    return (item.kind, item.chain_id, e.tx_hash, e.log_index, e.block_hash)
 
 
 def keys_above(alerts: list[Alert], chain_id: int, fork_block: int | None) -> list[str]:

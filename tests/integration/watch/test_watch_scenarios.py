@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import ape
 import pytest
-from _watch_world import DAY, DELAY, LBC, Sent, WatchWorld, build_world, calldata, role
+from _intrusion_world import DAY, DELAY, LBC, Sent, WatchWorld, build_world, calldata, role
 from eth_abi.abi import encode
 
 from link_ops import contracts

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
-from _events import (
+from _rule_events import (
     ALICE,
     BOB,
     CUBE_BRIDGE,
@@ -23,6 +25,8 @@ from _events import (
     STRANGER,
     TIMELOCK,
     ZERO,
+    Chains,
+    FakeNode,
     block_time,
     ev,
     executed_by_timelock,
@@ -36,10 +40,46 @@ from eth_utils.crypto import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from link_ops.store import BlockRef, OpsStore
 from link_ops.watch.alerts import Severity
+from link_ops.watch.detector import IntrusionDetector
 from link_ops.watch.rules import RuleSettings, RuleSettingsError
 
 MINTER, ADMIN, PAUSER = role("MINTER_ROLE"), role("DEFAULT_ADMIN_ROLE"), role("PAUSER_ROLE")
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[OpsStore]:
+    with OpsStore(sqlite_url) as ops:
+        yield ops
+
+
+@pytest.fixture
+def chains(store: OpsStore) -> Chains:
+    return Chains(store)
+
+
+@pytest.fixture
+def node() -> FakeNode:
+    return FakeNode()
+
+
+@pytest.fixture
+def detect(store, chains, node):
+    """detect(chain_id, events, last_block, time=None, **settings): writes the blocks as the index would and
+    returns the alerts of that round, from one detector per test (``detect.detectors["d"]``)."""
+    detectors: dict[str, IntrusionDetector] = {}
+
+    def run(chain_id, events, last_block, *, time=None, **settings):
+        if "d" not in detectors:
+            detectors["d"] = IntrusionDetector(
+                store.index, {HOME: node, REMOTE: node}, settings=RuleSettings.build(**settings)
+            )
+        first, last = chains.write(chain_id, events, last_block, time=time)
+        return detectors["d"].after_round(chain_id, first, last)
+
+    run.detectors = detectors
+    return run
 
 
 def granted(role_id, account, sender, block, *, at=LBC, tx_hash=None, contract="LBCToken"):
@@ -137,11 +177,6 @@ def test_pause_storm__three_pauses_within_the_window__one_alert(detect):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(min_value=1, max_value=200), min_size=0, max_size=8, unique=True))
 def test_pause_storm__fires_iff_some_window_holds_enough_pauses(blocks):
-    from _events import Chains
-
-    from link_ops.store import OpsStore
-    from link_ops.watch.detector import IntrusionDetector
-
     blocks = sorted(blocks)
     events = [ev("LBCBridge", "Paused", {"account": GUARDIAN}, b) for b in blocks]
     with OpsStore("sqlite://") as store:
@@ -458,8 +493,6 @@ def test_settings__every_bad_field__reported_at_once():
 
 
 def test_after_round__the_same_blocks_read_again__the_same_keys(store, chains, node):
-    from link_ops.watch.detector import IntrusionDetector
-
     chains.write(
         HOME, [granted(MINTER, STRANGER, TIMELOCK, 5), ev("SafeL2", "EnabledModule", {"module": BOB}, 6)], 6
     )
@@ -470,7 +503,6 @@ def test_after_round__the_same_blocks_read_again__the_same_keys(store, chains, n
 
 def test_after_round__blocks_not_indexed_yet__refused(store, chains):
     from link_ops.exceptions import ConfigurationError
-    from link_ops.watch.detector import IntrusionDetector
 
     chains.write(HOME, [], 4)
     with pytest.raises(ConfigurationError, match="holds up to block 4: run the rules after the round"):
@@ -503,7 +535,6 @@ def test_after_round__node_unreachable__raises_and_the_same_blocks_again_give_ea
     store, chains, node
 ):
     from link_ops.index.rpc import RpcTimeoutError
-    from link_ops.watch.detector import IntrusionDetector
 
     down = {"now": True}
 
@@ -585,11 +616,6 @@ KINDS = {
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=12))
 def test_every_ungoverned_change__pages_once_with_a_unique_stable_key(kinds):
-    from _events import Chains
-
-    from link_ops.store import OpsStore
-    from link_ops.watch.detector import IntrusionDetector
-
     events = [KINDS[kind](10 + i, i) for i, kind in enumerate(kinds)]
     with OpsStore("sqlite://") as store:
         first, last = Chains(store).write(HOME, events, 10 + len(kinds))
@@ -600,3 +626,19 @@ def test_every_ungoverned_change__pages_once_with_a_unique_stable_key(kinds):
     assert all(a.severity >= Severity.HIGH for a in per_event)  # none of them went through the timelock
     assert len({a.key for a in once}) == len(once)
     assert [a.key for a in once] == [a.key for a in again]
+
+
+def test_pending_check__its_block_reorganised_away__dropped_without_an_alert(store, chains):
+    detector = IntrusionDetector(store.index)
+    chains.write(REMOTE, [], 1)
+    first, last = chains.write(HOME, [executed("0x" + "cd" * 32, 9)], 9)
+    detector.after_round(HOME, first, last)
+    detector.after_round(HOME, first, last)  # the same blocks read again: still one check
+    assert len(detector.pending) == 1
+    cursor = store.index.cursor(HOME)
+    store.index.roll_back(
+        HOME, expected_last=cursor.last_block, to=BlockRef(5, f"0x{5:064x}", f"0x{4:064x}", 0)
+    )
+    chains.last[HOME] = 5
+    assert detector.after_round(REMOTE, *chains.write(REMOTE, [], 40, time=block_time(10))) == []
+    assert detector.pending == ()
