@@ -25,9 +25,10 @@ a state that stays above it does not alert again on every later event.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -133,6 +134,21 @@ class RuleSettings(BaseModel):
 
     def critical_role_ids(self) -> frozenset[str]:
         return frozenset(role_id(r) for r in self.critical_roles)
+
+
+def trusted_from_records(deployments_dir: Path, chain_ids: Iterable[int]) -> dict[str, str]:
+    """The guardians recorded for `chain_ids` in ``deployments/<chain_id>.json`` (who may pause at once),
+    as ``RuleSettings.trusted`` takes them: address -> ``guardian``. Chains without a record or a guardian
+    add nothing."""
+    # The records module is pure, but its package imports ape to deploy: imported here (as the index does).
+    from link_ops.protocol.records import load_record
+
+    out: dict[str, str] = {}
+    for chain_id in chain_ids:
+        record = load_record(deployments_dir, chain_id)
+        if record is not None and record.guardian:
+            out[checksum(record.guardian)] = "guardian"
+    return out
 
 
 def _is_address(value: str) -> bool:

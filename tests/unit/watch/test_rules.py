@@ -642,3 +642,16 @@ def test_pending_check__its_block_reorganised_away__dropped_without_an_alert(sto
     chains.last[HOME] = 5
     assert detector.after_round(REMOTE, *chains.write(REMOTE, [], 40, time=block_time(10))) == []
     assert detector.pending == ()
+
+
+def test_trusted_from_records__each_recorded_guardian__for_the_settings(tmp_path):
+    from link_ops.protocol.records import DeploymentRecord, save_record
+    from link_ops.watch.rules import trusted_from_records
+
+    save_record(
+        tmp_path, DeploymentRecord(chain_id=HOME, genesis_hash="0x" + "00" * 32, guardian=GUARDIAN.lower())
+    )
+    save_record(tmp_path, DeploymentRecord(chain_id=REMOTE, genesis_hash="0x" + "00" * 32))
+    trusted = trusted_from_records(tmp_path, [HOME, REMOTE, 56])
+    assert trusted == {GUARDIAN: "guardian"}
+    assert RuleSettings.build(trusted=trusted).trusted == trusted
