@@ -43,7 +43,7 @@ from link_ops.store import OpsStore
 from link_ops.testing.localchains import LocalChains
 from link_ops.watch.alerts import Alert
 from link_ops.watch.detector import IntrusionDetector
-from link_ops.watch.rules import RuleSettings
+from link_ops.watch.rules import RuleSettings, trusted_from_records
 
 POLYGON, ETHEREUM = chain_by_key("polygon"), chain_by_key("ethereum")
 KEYS = ("polygon", "ethereum")
@@ -235,9 +235,10 @@ class WatchWorld:
             self.indexers[key] = ChainIndexer(
                 rpc, targets_from_records(info, self.records, rpc), self.store.index, settings=IndexSettings()
             )
-        guardian = {str(self.guardians["polygon"].address): "guardian Safe"}
+        trusted = trusted_from_records(self.records, rpcs)  # the guardian Safe, as recorded
+        assert trusted == {str(self.guardians["polygon"].address): "guardian"}
         self.detector = IntrusionDetector(
-            self.store.index, rpcs, settings=RuleSettings.build(trusted=guardian)
+            self.store.index, rpcs, settings=RuleSettings.build(trusted=trusted)
         )
 
     def close_watch(self) -> None:
