@@ -60,6 +60,7 @@ LONGEST_FIRST = (
     "integration/test_rpc_pool.py",
     "integration/index/test_index_kill.py",
     "integration/index/test_index_script.py",
+    "integration/watch/test_watch_scenarios.py",
 )
 
 

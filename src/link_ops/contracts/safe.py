@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from link_ops.exceptions import ConfigurationError
@@ -39,7 +40,11 @@ CANONICAL: dict[str, str] = {
 
 @cache
 def _manifest() -> dict[str, Any]:
-    path = resources.files("ape_safe").joinpath("manifests", f"safe-v{SAFE_VERSION}.json")
+    # Found without importing ape_safe (which imports ape): the event index reads the Safe's ABI too.
+    spec = find_spec("ape_safe")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigurationError("ape-safe is not installed: install link-ops with its dependencies")
+    path = Path(next(iter(spec.submodule_search_locations))) / "manifests" / f"safe-v{SAFE_VERSION}.json"
     data: dict[str, Any] = json.loads(path.read_text("utf-8"))
     return data
 

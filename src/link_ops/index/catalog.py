@@ -23,17 +23,40 @@ from eth_utils.crypto import keccak
 from link_ops import contracts
 from link_ops.store.index_tables import IndexedEvent
 
-_CUBE_BRIDGE_EVENTS = (
-    "CubesSent",
-    "CubesReceived",
+#: What every administered contract (``Governed``: OpenZeppelin's AccessControlDefaultAdminRules plus the
+#: rescue of stray tokens) says about who governs it: the watch reads these.
+_GOVERNED_EVENTS = (
+    "RoleGranted",
+    "RoleRevoked",
+    "RoleAdminChanged",
+    "DefaultAdminTransferScheduled",
+    "DefaultAdminTransferCanceled",
+    "DefaultAdminDelayChangeScheduled",
+    "DefaultAdminDelayChangeCanceled",
+    "Rescued",
+    "NFTRescued",
+)
+
+_BRIDGE_EVENTS = (
     "TransferHeld",
     "TransferRefundSent",
     "TransferRefunded",
     "Paused",
     "Unpaused",
+    "PeerSet",
+    "MessengerSet",
+    *_GOVERNED_EVENTS,
 )
 
-#: The events kept, by contract. Governance noise (roles, admin transfers, rescue) is left out.
+_CUBE_BRIDGE_EVENTS = ("CubesSent", "CubesReceived", *_BRIDGE_EVENTS)
+
+#: The name the governance Safe's events are read under: Safe 1.4.1's ``SafeL2`` singleton, whose ABI comes
+#: from :mod:`link_ops.contracts.safe` (every Safe proxy emits the singleton's events).
+SAFE_CONTRACT = "SafeL2"
+
+#: The events kept, by contract: what operations query (transfers, claims, partners, the bridge) and what
+#: the watch needs to see who governs what (roles, admin transfers, pauses, rates, limits, signers, peers,
+#: messengers, the timelock's operations and the Safe's owners, threshold, modules, guard, fallback handler).
 INDEXED_EVENTS: Mapping[str, tuple[str, ...]] = {
     # Home: the collection (ERC-721 Transfer and the node events), LBC, the partners.
     "OptimizedCubeManagement": (
@@ -43,29 +66,60 @@ INDEXED_EVENTS: Mapping[str, tuple[str, ...]] = {
         "TierRateSet",
         "Paused",
         "Unpaused",
+        "DefaultRoyaltySet",
+        *_GOVERNED_EVENTS,
     ),
-    "LBCToken": ("Transfer",),
-    "PartnerFactory": ("PartnerCreated",),
+    "LBCToken": ("Transfer", *_GOVERNED_EVENTS),
+    "PartnerFactory": ("PartnerCreated", *_GOVERNED_EVENTS),
     "PartnerBenefits": ("WelcomeClaimed", "UnclaimedWithdrawn"),
-    # The bridge, on every chain: messages, sends, arrivals, holds, refunds.
-    "AttestedMessenger": ("MessageSent", "MessageExecuted"),
-    "LBCBridge": (
-        "LBCSent",
-        "LBCReceived",
-        "TransferHeld",
-        "TransferRefundSent",
-        "TransferRefunded",
-        "Paused",
-        "Unpaused",
+    # The bridge, on every chain: messages, sends, arrivals, holds, refunds, and its wiring.
+    "AttestedMessenger": (
+        "MessageSent",
+        "MessageExecuted",
+        "SignersSet",
+        "RemoteMessengerSet",
+        "TrustedSourceSet",
+        *_GOVERNED_EVENTS,
     ),
+    "LBCBridge": ("LBCSent", "LBCReceived", "LimitsSet", *_BRIDGE_EVENTS),
     # The two cube bridges (home and remote) emit the same events.
     "CubeBridge": _CUBE_BRIDGE_EVENTS,
     "RemoteCubeBridge": _CUBE_BRIDGE_EVENTS,
     # Remote chains: the cubes that arrived (minted on arrival, burnt on the way home).
     "RemoteCube": ("Transfer",),
+    # Governance: the timelock that administers each chain's contracts, and the Safe that proposes to it.
+    "LinkTimelock": (
+        "CallScheduled",
+        "CallSalt",
+        "CallExecuted",
+        "Cancelled",
+        "MinDelayChange",
+        "RoleGranted",
+        "RoleRevoked",
+        "RoleAdminChanged",
+    ),
+    SAFE_CONTRACT: (
+        "AddedOwner",
+        "RemovedOwner",
+        "ChangedThreshold",
+        "EnabledModule",
+        "DisabledModule",
+        "ChangedGuard",
+        "ChangedFallbackHandler",
+        "ExecutionFromModuleSuccess",
+    ),
 }
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+def contract_abi(name: str) -> list[dict[str, Any]]:
+    """The ABI of indexed contract `name`: a packaged one, or the Safe's (:data:`SAFE_CONTRACT`)."""
+    if name == SAFE_CONTRACT:
+        from link_ops.contracts import safe
+
+        return safe.abi(safe.SINGLETON)
+    return contracts.abi(name)
 
 
 @lru_cache(maxsize=65_536)
@@ -176,7 +230,7 @@ class Catalog:
         for contract, names in events.items():
             wanted = set(names)
             found = set()
-            for entry in contracts.abi(contract):
+            for entry in contract_abi(contract):
                 if entry.get("type") != "event" or entry.get("name") not in wanted:
                     continue
                 inputs = tuple((str(i["name"]), _signature(i), bool(i["indexed"])) for i in entry["inputs"])

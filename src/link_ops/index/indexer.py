@@ -322,6 +322,14 @@ class ChainIndexer:
         if cursor is None:
             return None
         if cursor.contracts != dict(self.targets.contracts):
+            added = _added(cursor.contracts, self.targets.contracts)
+            if added is not None:
+                raise IndexMismatchError(
+                    f"the index of {self.chain.name} was built without {added}, which it reads now (the "
+                    "governance timelock and Safe are indexed since the watchtower needs them): start it "
+                    f"again with `ape run index --chains {self.chain.key} --reset`, so that their history is "
+                    "read from the start too"
+                )
             raise IndexMismatchError(
                 f"the index of {self.chain.name} was built for other contracts ({_names(cursor.contracts)}) "
                 f"than the ones recorded now ({_names(self.targets.contracts)}): start it again for these "
@@ -627,6 +635,18 @@ class _Batch:
         for event in self.events:
             out[event.event] = out.get(event.event, 0) + 1
         return out
+
+
+def _added(before: Any, now: Any) -> str | None:
+    """The contracts `now` reads beyond `before` (``LinkTimelock 0x…``), when it keeps every one of
+    `before`'s; None when `before` had others."""
+    before, now = dict(before), dict(now)
+    if any(not set(addresses) <= set(now.get(name, ())) for name, addresses in before.items()):
+        return None
+    extra = {
+        name: tuple(a for a in addresses if a not in before.get(name, ())) for name, addresses in now.items()
+    }
+    return _names({name: addresses for name, addresses in extra.items() if addresses}) or None
 
 
 def _names(contracts: Any) -> str:

@@ -2,7 +2,8 @@
 
 :func:`targets_from_records` finds them in the deployment records (``deployments/<chain_id>.json``): at
 home LBC, the cube collection, the partner factory and the bridge side; on a remote chain its bridge side,
-its LBC and its ``RemoteCube`` collection (which is not recorded: the remote cube bridge is asked for it).
+its LBC and its ``RemoteCube`` collection (which is not recorded: the remote cube bridge is asked for it);
+on every chain the governance recorded there: the timelock and the Safe (read through ``SafeL2``'s events).
 Partner contracts are not listed here: they are clones the factory creates, and the index adds each as it
 reads its ``PartnerCreated``.
 """
@@ -17,7 +18,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.crypto import keccak
 
 from link_ops.exceptions import ConfigurationError
-from link_ops.index.catalog import INDEXED_EVENTS, checksum
+from link_ops.index.catalog import INDEXED_EVENTS, SAFE_CONTRACT, checksum
 from link_ops.index.rpc import JsonRpc
 from link_ops.model.chains import ChainInfo
 
@@ -63,6 +64,11 @@ class IndexTargets:
         return tuple(self.contracts.get(name, ()))
 
 
+#: The names governance is recorded under (:data:`link_ops.governance.timelock.TIMELOCK` and ``SAFE``; spelled
+#: here so that the index does not import the governance package, which imports ape; a test holds them
+#: equal) and the contract each is read as.
+GOVERNANCE_RECORD_NAMES = {"LinkTimelock": "LinkTimelock", "GovernanceSafe": SAFE_CONTRACT}
+
 #: Where each recorded name points, at home and elsewhere (record name -> contract name).
 HOME_RECORD_NAMES = {
     "LBCToken": "LBCToken",
@@ -71,12 +77,14 @@ HOME_RECORD_NAMES = {
     "AttestedMessenger": "AttestedMessenger",
     "LBCBridge": "LBCBridge",
     "CubeBridge": "CubeBridge",
+    **GOVERNANCE_RECORD_NAMES,
 }
 REMOTE_RECORD_NAMES = {
     "RemoteLBCToken": "LBCToken",
     "AttestedMessenger": "AttestedMessenger",
     "LBCBridge": "LBCBridge",
     "CubeBridge": "RemoteCubeBridge",
+    **GOVERNANCE_RECORD_NAMES,
 }
 
 _CUBES_SELECTOR = "0x" + keccak(text="cubes()")[:4].hex()

@@ -439,6 +439,72 @@ class IndexStore:
             query = query.where(IndexEventRow.event == event)
         if contract is not None:
             query = query.where(IndexEventRow.contract == contract)
+        return self._events(query)
+
+    def events_between(self, chain_id: int, first_block: int, last_block: int) -> list[IndexedEvent]:
+        """The events of `chain_id` in blocks `first_block` .. `last_block`, in chain order: what a round of
+        the index just wrote (the watch's rules read them)."""
+        query = select(IndexEventRow).where(
+            IndexEventRow.chain_id == check_chain_id(chain_id),
+            IndexEventRow.block_number.between(first_block, last_block),
+        )
+        return self._events(query)
+
+    def message_sent(self, chain_id: int, message_id: str) -> IndexedEvent | None:
+        """The ``MessageSent`` of message `message_id` (``0x`` hex) on `chain_id`, if the index holds it."""
+        query = select(IndexEventRow).where(
+            IndexEventRow.chain_id == check_chain_id(chain_id),
+            IndexEventRow.event == "MessageSent",
+            IndexEventRow.args["messageId"].as_string() == message_id.lower(),
+        )
+        found = self._events(query)
+        return found[0] if found else None
+
+    def indexed_time(self, chain_id: int) -> int | None:
+        """The block time of the last block indexed on `chain_id` (None: nothing indexed yet): everything
+        that happened there until then is in the index."""
+        query = select(IndexBlockRow.block_time).join(
+            IndexCursorRow,
+            and_(
+                IndexCursorRow.chain_id == IndexBlockRow.chain_id,
+                IndexCursorRow.last_block == IndexBlockRow.number,
+            ),
+        )
+        with self._engine.connect() as conn:
+            found = conn.execute(query.where(IndexBlockRow.chain_id == check_chain_id(chain_id))).scalar()
+        return None if found is None else int(found)
+
+    def cube_holders(self, cube_ids: Iterable[int]) -> dict[tuple[int, str, int], str]:
+        """Where each of `cube_ids` is now on every indexed chain: (chain id, collection contract name, cube
+        id) -> the address its last ``Transfer`` went to (the zero address once burnt, a cube bridge while
+        locked)."""
+        wanted = sorted({int(c) for c in cube_ids})
+        if not wanted:
+            return {}
+        ranked = select(
+            IndexEventRow.chain_id,
+            IndexEventRow.contract,
+            IndexEventRow.token_id,
+            IndexEventRow.to_address,
+            func.row_number()
+            .over(
+                partition_by=(IndexEventRow.chain_id, IndexEventRow.address, IndexEventRow.token_id),
+                order_by=(IndexEventRow.block_number.desc(), IndexEventRow.log_index.desc()),
+            )
+            .label("rank"),
+        ).where(
+            IndexEventRow.event == "Transfer",
+            IndexEventRow.contract.in_(CUBE_COLLECTIONS),
+            IndexEventRow.token_id.in_(wanted),
+        )
+        latest = ranked.subquery()
+        query = select(latest.c.chain_id, latest.c.contract, latest.c.token_id, latest.c.to_address).where(
+            latest.c.rank == 1
+        )
+        with self._engine.connect() as conn:
+            return {(int(c), str(n), int(t)): str(to) for c, n, t, to in conn.execute(query)}
+
+    def _events(self, query: Any) -> list[IndexedEvent]:
         query = query.order_by(IndexEventRow.chain_id, IndexEventRow.block_number, IndexEventRow.log_index)
         with self._engine.connect() as conn:
             return [
@@ -462,11 +528,15 @@ class IndexStore:
                 for r in conn.execute(query)
             ]
 
-    def claims(self, chain_id: int | None = None) -> list[IndexedClaim]:
-        """Indexed reward claims (of `chain_id` when given), in chain order."""
+    def claims(
+        self, chain_id: int | None = None, *, blocks: tuple[int, int] | None = None
+    ) -> list[IndexedClaim]:
+        """Indexed reward claims (of `chain_id`, in `blocks` (first, last) when given), in chain order."""
         query = select(IndexClaimRow)
         if chain_id is not None:
             query = query.where(IndexClaimRow.chain_id == chain_id)
+        if blocks is not None:
+            query = query.where(IndexClaimRow.block_number.between(*blocks))
         query = query.order_by(IndexClaimRow.chain_id, IndexClaimRow.block_number, IndexClaimRow.log_index)
         with self._engine.connect() as conn:
             return [
