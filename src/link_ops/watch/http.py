@@ -41,7 +41,7 @@ from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from typing_extensions import Self
 
 from link_ops.exceptions import ConfigurationError
@@ -465,6 +465,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         self.server.app.request_seconds.labels(route, method).observe(time.perf_counter() - started)
+        if status >= 500:
+            self.server.app.server_errors.labels(route, method).inc()
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -518,6 +520,13 @@ class WatchServer:
             "Seconds the watchtower's HTTP server took to answer, by route and method.",
             ("route", "method"),
             buckets=HTTP_BUCKETS,
+            registry=self.registry,
+        )
+        #: Answers the server failed (5xx): the PerformanceMonitor's error rate of the API.
+        self.server_errors = Counter(
+            "link_ops_watch_http_errors",
+            "Requests the watchtower's HTTP server failed (HTTP 5xx), by route and method.",
+            ("route", "method"),
             registry=self.registry,
         )
         self._merged = MergedRegistries([self.registry, *registries])

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from link_ops.exceptions import ConfigurationError
 from link_ops.store import OpsStore
 from link_ops.watch.http import StatusSources, WatchServer, index_figures
+from link_ops.watch.monitor import MonitorSettings, PerformanceMonitor
 
 TIMEOUT = 60
 
@@ -199,3 +200,28 @@ def test_server__port_taken__one_error_naming_it_and_closing_frees_the_port(sqli
 def test_server__bad_port__refused(sqlite_url: str, port: int) -> None:
     with OpsStore(sqlite_url) as store, pytest.raises(ConfigurationError, match="from 0 to 65535"):
         WatchServer(StatusSources(store.watch), port=port)
+
+
+class BrokenWatchStore:
+    """A watch store whose database has gone away."""
+
+    def alerts(self, **_kwargs):
+        raise RuntimeError("database is gone")
+
+
+def test_a_failing_request__500_counted_for_the_performance_monitor() -> None:
+    server = WatchServer(StatusSources(BrokenWatchStore()), port=0).start()  # type: ignore[arg-type]
+    try:
+        monitor = PerformanceMonitor([], MonitorSettings(min_requests=3), api_registry=server.registry)
+        monitor.tick()
+        answers = [requests.get(server.url + "/api/alerts", timeout=TIMEOUT) for _ in range(4)]
+        report = monitor.tick()
+    finally:
+        server.close()
+
+    assert {a.status_code for a in answers} == {500}
+    assert "database is gone" in answers[0].json()["error"]
+    [api] = report.targets
+    assert api.target == "api" and api.requests == 4 and api.errors == 4
+    [alert] = report.alerts
+    assert alert.rule == "performance.error-rate" and alert.subject == "api"
