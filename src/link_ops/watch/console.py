@@ -38,7 +38,7 @@ def chains_table(snapshot: Mapping[str, Any]) -> Table:
                 f"{node.get('weight', 1.0):g}",
                 _ms(node.get("latency_ewma_ms")),
                 str(node.get("in_flight", 0)),
-                Text(str(note or node.get("weight_reason") or "")) if i == 0 else Text(""),
+                Text(str((note if i == 0 else "") or node.get("weight_reason") or "")),
             )
     return table
 
