@@ -54,6 +54,8 @@ LONGEST_FIRST = (
     "unit/test_store_migrations.py",
     "unit/test_store.py",
     "unit/watch/test_watch_store.py",
+    "unit/test_sla_store.py",
+    "integration/watch/test_watch_script.py",
     "integration/watch/test_webhook_delivery.py",
     "integration/watch/test_watch_http.py",
     "integration/test_rpc_proxy.py",
