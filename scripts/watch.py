@@ -197,6 +197,7 @@ def cli(
                     figures=index_figures(store.index),
                     upstreams=pool_upstreams(pools),
                     standings=_standings(slas),
+                    sla=store.sla,
                 ),
                 registries=[registry, index_metrics.registry, *(p.registry for p in pools)],
                 host=config.http.host,

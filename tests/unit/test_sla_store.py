@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from link_ops.exceptions import ConfigurationError
@@ -22,6 +23,7 @@ from link_ops.store import (
     UnknownTicketError,
 )
 from link_ops.store.sla_tables import BenefitApplicationRow, ProbeRow, SupportTicketRow
+from link_ops.watch.http import StatusSources, WatchServer
 from link_ops.watch.partner_sla import PartnerSlas
 from link_ops.watch.sla import Standing
 
@@ -297,3 +299,64 @@ def test_report__unknown_or_unmonitored_partner__one_clear_error(store, clock):
     with pytest.raises(PartnerStateError, match="is not monitored yet"):
         slas.report("bakery-busan", CHAIN)
     assert [r.partner_id for r in slas.reports()] == [PARTNER]  # the onboarding one is left out
+
+
+# -- reported through the watchtower's API ----------------------------------------------------------------
+
+
+def post_benefit(server: WatchServer, partner: str, body: object) -> requests.Response:
+    return requests.post(f"{server.url}/api/partners/{partner}/benefits", json=body, timeout=60)
+
+
+def test_api__a_partner_reports_a_benefit__stored_once_and_counted_in_its_sla(store, clock):
+    server = WatchServer(StatusSources(store.watch, sla=store.sla), port=0).start()
+    try:
+        body = {"chain_id": CHAIN, "holder": HOLDER, "claim_tx": CLAIM_TX}
+        body["applied_at"] = "2026-03-01T20:00:00Z"
+        first = post_benefit(server, PARTNER, body)
+        again = post_benefit(server, PARTNER, {**body, "applied_at": "2026-03-02T20:00:00Z"})
+    finally:
+        server.close()
+
+    assert first.status_code == 200, first.text
+    assert first.json()["benefit"]["applied_at"] == "2026-03-01T20:00:00+00:00"
+    assert again.json() == first.json()  # the first report stands
+    assert count(store, BenefitApplicationRow) == 1
+    report = PartnerSlas(store, clock=clock).report(PARTNER, CHAIN)
+    assert report.slis["benefits"].good == 1  # applied within 24 h
+
+
+BENEFIT = {"chain_id": CHAIN, "holder": HOLDER, "claim_tx": CLAIM_TX}
+
+
+@pytest.mark.parametrize(
+    ("partner", "body", "status", "message"),
+    [
+        ("nobody", {"chain_id": CHAIN, "holder": HOLDER, "claim_tx": CLAIM_TX}, 404, "nobody"),
+        (PARTNER, {"chain_id": CHAIN, "holder": OTHER_HOLDER, "claim_tx": CLAIM_TX}, 409, "welcome claim"),
+        (PARTNER, {"holder": HOLDER, "claim_tx": CLAIM_TX}, 400, '"chain_id": 137'),
+        (PARTNER, {**BENEFIT, "applied_at": "soon"}, 400, "not an ISO 8601 time"),
+        (PARTNER, {**BENEFIT, "applied_at": "2026-03-01T20:00"}, 400, "no timezone"),
+        (PARTNER, [1, 2], 400, "the body must be JSON like"),
+    ],
+)
+def test_api__bad_benefit_report__its_status_and_what_to_send_nothing_written(
+    store, partner, body, status, message
+):
+    server = WatchServer(StatusSources(store.watch, sla=store.sla), port=0).start()
+    try:
+        answer = post_benefit(server, partner, body)
+    finally:
+        server.close()
+
+    assert answer.status_code == status and message in answer.json()["error"]
+    assert count(store, BenefitApplicationRow) == 0
+
+
+def test_api__without_an_sla_store__the_route_is_not_there(store):
+    server = WatchServer(StatusSources(store.watch), port=0).start()
+    try:
+        answer = post_benefit(server, PARTNER, {"chain_id": CHAIN, "holder": HOLDER, "claim_tx": CLAIM_TX})
+    finally:
+        server.close()
+    assert answer.status_code == 404

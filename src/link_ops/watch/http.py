@@ -1,16 +1,20 @@
 """The watchtower's HTTP side: ``/metrics``, a JSON API and the status page, from one small server.
 
-=================================== ==========================================================================
-``GET /``                           the status page: protocol figures, upstream health, partner SLA
-                                    standings, open incidents (server-rendered HTML, refreshes itself)
-``GET /metrics``                    the registries the server is given, merged, and its own
-``GET /api/health``                 ``{"status": "ok"}`` while the server runs, with each chain's usable
-                                    upstreams (``"degraded"`` when a chain has none)
-``GET /api/status``                 what the page shows, as JSON
-``GET /api/alerts``                 alerts, newest first: ``?since=<ISO time>&severity=<at least>&limit=``
-``GET /api/incidents``              incidents not resolved (``?status=all`` for every one)
-``POST /api/incidents/<id>/ack``    acknowledges an incident (JSON body ``{"by": "<who>"}``, optional)
-=================================== ==========================================================================
+===================================== ========================================================================
+``GET /``                             the status page: protocol figures, upstream health, partner SLA
+                                      standings, open incidents (server-rendered HTML, refreshes itself)
+``GET /metrics``                      the registries the server is given, merged, and its own
+``GET /api/health``                   ``{"status": "ok"}`` while the server runs, with each chain's usable
+                                      upstreams (``"degraded"`` when a chain has none)
+``GET /api/status``                   what the page shows, as JSON
+``GET /api/alerts``                   alerts, newest first: ``?since=<ISO time>&severity=<at least>&limit=``
+``GET /api/incidents``                incidents not resolved (``?status=all`` for every one)
+``POST /api/incidents/<id>/ack``      acknowledges an incident (JSON body ``{"by": "<who>"}``, optional)
+``POST /api/partners/<id>/benefits``  a partner reports a benefit it applied: ``{"chain_id": 137, "holder":
+                                      "0x…", "claim_tx": "0x…", "applied_at": "<ISO time>"}`` (time optional:
+                                      now; reporting twice is one report); 404 unknown partner, 409 no such
+                                      welcome claim indexed (yet)
+===================================== ========================================================================
 
 The data comes from small typed sources (:class:`StatusSources`) so the pieces plug in separately:
 :func:`index_figures` reads the event index, :func:`pool_upstreams` the RPC pools, and partner standings come
@@ -19,7 +23,8 @@ fails shows as "unavailable" in its section; the rest of the page still renders.
 outside (addresses, sentences quoting a chain) is escaped, and the page forbids scripts
 (``Content-Security-Policy``).
 
-The server times each answer into ``link_ops_watch_http_request_seconds`` by route. It listens on loopback
+The server times each answer into ``link_ops_watch_http_request_seconds`` by route and counts its failures
+(5xx) in ``link_ops_watch_http_errors_total``. It listens on loopback
 unless told otherwise: the API can acknowledge incidents and has no authentication of its own, so expose it
 only behind a reverse proxy that authenticates.
 """
@@ -39,7 +44,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from typing_extensions import Self
@@ -48,6 +53,8 @@ from link_ops.exceptions import ConfigurationError
 from link_ops.metrics import DEFAULT_METRICS_HOST, MergedRegistries
 from link_ops.store.engine import utcnow
 from link_ops.store.index import DailyClaims, DailyMints, IndexStore, RouteInFlight
+from link_ops.store.partner_tables import UnknownPartnerError
+from link_ops.store.sla import BenefitNotGrantedError, SlaRecordError, SlaStore
 from link_ops.store.watch import Incident, IncidentStateError, UnknownIncidentError, WatchStore
 from link_ops.watch.alerts import Severity
 
@@ -169,6 +176,9 @@ class StatusSources:
     figures: FiguresSource | None = None
     upstreams: UpstreamsSource | None = None
     standings: StandingsSource | None = None
+    #: Where partners report the benefits they applied (``POST /api/partners/<id>/benefits``); None: the
+    #: route answers 404.
+    sla: SlaStore | None = None
 
 
 # -- rendering ----------------------------------------------------------------------------------------------
@@ -420,6 +430,11 @@ class _BadRequest(Exception):
 
 
 _ACK_PREFIX, _ACK_SUFFIX = "/api/incidents/", "/ack"
+_BENEFITS_PREFIX, _BENEFITS_SUFFIX = "/api/partners/", "/benefits"
+_BENEFIT_BODY = (
+    'the body must be JSON like {"chain_id": 137, "holder": "0x…", "claim_tx": "0x…", '
+    '"applied_at": "2026-11-28T09:30:00Z"} (applied_at optional: now)'
+)
 
 
 def _route_of(path: str) -> str:
@@ -602,6 +617,11 @@ class WatchServer:
                 raise _BadRequest(405, f"{path} answers POST only")
             raw_id = path[len(_ACK_PREFIX) : -len(_ACK_SUFFIX)]
             return 200, "application/json", _json(self._ack(raw_id, body))
+        if path.startswith(_BENEFITS_PREFIX) and path.endswith(_BENEFITS_SUFFIX) and self.sources.sla:
+            if method != "POST":
+                raise _BadRequest(405, f"{path} answers POST only")
+            partner = unquote(path[len(_BENEFITS_PREFIX) : -len(_BENEFITS_SUFFIX)])
+            return 200, "application/json", _json(self._benefit(partner, body))
         raise _BadRequest(404, f"no such page: {path} (see / for the status page, /api/status for its JSON)")
 
     def _health(self) -> dict[str, Any]:
@@ -678,6 +698,50 @@ class WatchServer:
         except ConfigurationError as exc:
             raise _BadRequest(400, str(exc)) from None
         return {"incident": incident.to_json()}
+
+    def _benefit(self, partner_id: str, body: bytes) -> dict[str, Any]:
+        """A partner's report that it applied a granted benefit (idempotent: the first report stands)."""
+        assert self.sources.sla is not None
+        chain_id, holder, claim_tx, applied_at = _benefit_payload(body)
+        try:
+            record = self.sources.sla.report_benefit_applied(
+                partner_id, chain_id, holder, claim_tx, applied_at
+            )
+        except UnknownPartnerError as exc:
+            raise _BadRequest(404, str(exc)) from None
+        except BenefitNotGrantedError as exc:
+            raise _BadRequest(409, str(exc)) from None
+        except (SlaRecordError, ConfigurationError) as exc:
+            raise _BadRequest(400, str(exc)) from None
+        return {"benefit": _json_value(dataclasses.asdict(record))}
+
+
+def _benefit_payload(body: bytes) -> tuple[int, str, str, datetime | None]:
+    try:
+        payload = json.loads(body or b"null")
+    except ValueError:
+        raise _BadRequest(400, _BENEFIT_BODY) from None
+    if not isinstance(payload, dict):
+        raise _BadRequest(400, _BENEFIT_BODY)
+    chain_id, holder, claim_tx = payload.get("chain_id"), payload.get("holder"), payload.get("claim_tx")
+    applied = payload.get("applied_at")
+    if (
+        isinstance(chain_id, bool)
+        or not isinstance(chain_id, int)
+        or not isinstance(holder, str)
+        or not isinstance(claim_tx, str)
+        or not (applied is None or isinstance(applied, str))
+    ):
+        raise _BadRequest(400, _BENEFIT_BODY)
+    when = None
+    if applied is not None:
+        try:
+            when = datetime.fromisoformat(applied)
+        except ValueError:
+            raise _BadRequest(400, f"applied_at={applied!r} is not an ISO 8601 time") from None
+        if when.utcoffset() is None:
+            raise _BadRequest(400, f"applied_at={applied!r} has no timezone: add Z (UTC) or an offset")
+    return chain_id, holder, claim_tx, when
 
 
 def _one(params: dict[str, list[str]], name: str) -> str | None:
