@@ -134,7 +134,11 @@ def cli(
     once: bool,
     no_live: bool,
 ) -> None:
-    """Watch the protocol: intrusion rules, performance, partner SLAs, alerts, a status page."""
+    """Watch the protocol and raise alerts.
+
+    Intrusion rules on every indexed block, the performance monitor, partner SLAs, alerts to the console, a
+    file and webhooks, and a status page, a JSON API and /metrics.
+    """
     console: Console = make_console()
     with user_errors():
         http: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}

@@ -59,6 +59,7 @@ def test_the_scripts_are_the_expected_menu():
         "partner_sla",
         "relayer",
         "rpc_proxy",
+        "watch",
     ]
     assert menu == SCRIPTS
 
