@@ -225,7 +225,10 @@ def cli(
                 dispatcher,
                 detector=IntrusionDetector(store.index, rpcs, settings=rules),
                 monitor=monitor,
-                jobs=[ProbeJob(PartnerProber(store, config.probes)), SlaJob(slas, config.sla_interval_s)],
+                jobs=[
+                    ProbeJob(PartnerProber(store, config.probes), keep=config.sla.lookback),
+                    SlaJob(slas, config.sla_interval_s),
+                ],
                 settings=config.loop,
             )
             signal.signal(signal.SIGINT, _stop)

@@ -67,19 +67,23 @@ class PeriodicJob(Protocol):
 
 class ProbeJob:
     """The partner probes as a job of the loop: due when the prober says so; its results are stored (the
-    SLA job turns them into alerts)."""
+    SLA job turns them into alerts), and probes older than the SLA needs (`keep`) are deleted."""
 
     name = "partner-probes"
 
-    def __init__(self, prober: PartnerProber) -> None:
+    def __init__(self, prober: PartnerProber, keep: timedelta | None = None) -> None:
         self.prober = prober
+        self.keep = keep
         self.last_count = 0
+        self.pruned = 0
 
     def due(self, now: datetime) -> bool:
         return self.prober.due()
 
     def run(self, now: datetime) -> Sequence[Alert]:
         self.last_count = len(self.prober.probe_once())
+        if self.keep is not None:
+            self.pruned += self.prober.store.sla.prune_probes(now - self.keep)
         return []
 
 
