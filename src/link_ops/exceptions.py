@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class LinkOpsError(Exception):
     """Base of every error raised by link_ops."""
@@ -152,3 +154,15 @@ class TransactionNotSentError(SendError):
 class AmbiguousSendError(SendError):
     """The transaction reached a node but no answer came back (a timeout, a dropped connection, HTTP 5xx):
     it may be in that node's pool. :attr:`tx_hash` says what to look up before sending anything else."""
+
+
+def validation_problems(exc: Any, *, root: str = "settings", with_input: bool = False) -> list[str]:
+    """Each error of a pydantic ``ValidationError`` `exc` as ``path.to.field: what is wrong`` (the field's
+    path, or `root` for the whole), pydantic's "Value error, " prefix dropped, and with `with_input` the
+    value given (``(got 2)``): what a settings model's ``build`` joins into its one error."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or root
+        text = f"{where}: {str(error['msg']).removeprefix('Value error, ')}"
+        problems.append(f"{text} (got {error.get('input')!r})" if with_input else text)
+    return problems

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from link_ops.exceptions import ConfigurationError
+from link_ops.exceptions import ConfigurationError, validation_problems
 from link_ops.model.chains import ChainInfo, chain_keys
 
 #: Blocks after which a block is taken as final, per chain key: a reorganisation deeper than this is not
@@ -72,11 +72,7 @@ class IndexSettings(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
-                + e["msg"].removeprefix("Value error, ")
-                for e in exc.errors()
-            ]
+            problems = validation_problems(exc)
             raise IndexSettingsError("invalid index settings: " + "; ".join(problems)) from None
 
     def confirmations_for(self, info: ChainInfo) -> int:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from link_ops.exceptions import RpcConfigurationError
+from link_ops.exceptions import RpcConfigurationError, validation_problems
 from link_ops.model.chains import ChainInfo
 
 
@@ -56,10 +56,7 @@ class PoolSettings(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']} (got {e.get('input')!r})"
-                for e in exc.errors()
-            ]
+            problems = validation_problems(exc, with_input=True)
             raise RpcConfigurationError(
                 "invalid RPC pool settings: " + "; ".join(problems) + ". Fix these values (see PoolSettings)."
             ) from None

@@ -216,6 +216,27 @@ def _bulk_insert(
         )
 
 
+def _last_cube_transfers(*where: Any) -> Any:
+    """Every cube ``Transfer`` matching `where`, ranked per cube (chain, collection, id) newest first: rank 1
+    is where the cube is now (its holder, the zero address once burnt, a bridge while locked)."""
+    return (
+        select(
+            IndexEventRow.chain_id,
+            IndexEventRow.contract,
+            IndexEventRow.token_id,
+            IndexEventRow.to_address,
+            func.row_number()
+            .over(
+                partition_by=(IndexEventRow.chain_id, IndexEventRow.address, IndexEventRow.token_id),
+                order_by=(IndexEventRow.block_number.desc(), IndexEventRow.log_index.desc()),
+            )
+            .label("rank"),
+        )
+        .where(IndexEventRow.event == "Transfer", IndexEventRow.contract.in_(CUBE_COLLECTIONS), *where)
+        .subquery()
+    )
+
+
 def _contracts_json(contracts: Mapping[str, Sequence[str]]) -> str:
     return json.dumps(
         {name: sorted(addresses) for name, addresses in sorted(contracts.items())}, sort_keys=True
@@ -481,23 +502,7 @@ class IndexStore:
         wanted = sorted({int(c) for c in cube_ids})
         if not wanted:
             return {}
-        ranked = select(
-            IndexEventRow.chain_id,
-            IndexEventRow.contract,
-            IndexEventRow.token_id,
-            IndexEventRow.to_address,
-            func.row_number()
-            .over(
-                partition_by=(IndexEventRow.chain_id, IndexEventRow.address, IndexEventRow.token_id),
-                order_by=(IndexEventRow.block_number.desc(), IndexEventRow.log_index.desc()),
-            )
-            .label("rank"),
-        ).where(
-            IndexEventRow.event == "Transfer",
-            IndexEventRow.contract.in_(CUBE_COLLECTIONS),
-            IndexEventRow.token_id.in_(wanted),
-        )
-        latest = ranked.subquery()
+        latest = _last_cube_transfers(IndexEventRow.token_id.in_(wanted))
         query = select(latest.c.chain_id, latest.c.contract, latest.c.token_id, latest.c.to_address).where(
             latest.c.rank == 1
         )
@@ -597,24 +602,10 @@ class IndexStore:
         """Who holds which cubes now, per chain (by chain, then holder): the last ``Transfer`` of each cube
         names its holder. Burnt cubes (sent to the zero address) and cubes held by a cube bridge (locked at
         home while abroad or in flight) are left out."""
-        ranked = select(
-            IndexEventRow.chain_id,
-            IndexEventRow.token_id,
-            IndexEventRow.to_address,
-            func.row_number()
-            .over(
-                partition_by=(IndexEventRow.chain_id, IndexEventRow.address, IndexEventRow.token_id),
-                order_by=(IndexEventRow.block_number.desc(), IndexEventRow.log_index.desc()),
-            )
-            .label("rank"),
-        ).where(
-            IndexEventRow.event == "Transfer",
-            IndexEventRow.contract.in_(CUBE_COLLECTIONS),
-            IndexEventRow.token_id.is_not(None),
-        )
+        where: list[Any] = [IndexEventRow.token_id.is_not(None)]
         if chain_id is not None:
-            ranked = ranked.where(IndexEventRow.chain_id == chain_id)
-        latest = ranked.subquery()
+            where.append(IndexEventRow.chain_id == chain_id)
+        latest = _last_cube_transfers(*where)
         query = select(latest.c.chain_id, latest.c.to_address, latest.c.token_id).where(
             latest.c.rank == 1, latest.c.to_address != ZERO_ADDRESS
         )

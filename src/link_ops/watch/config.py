@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from link_ops.exceptions import ConfigurationError
+from link_ops.exceptions import ConfigurationError, validation_problems
 from link_ops.metrics import DEFAULT_METRICS_HOST
 from link_ops.watch.monitor import MonitorSettings
 from link_ops.watch.probes import ProbeSettings
@@ -73,10 +73,7 @@ class WatchConfig(BaseModel):
         try:
             config = cls.model_validate(dict(values))
         except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'config'}: {e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors()
-            ]
+            problems = validation_problems(exc, root="config")
             raise ConfigurationError(f"{source}: " + "; ".join(problems)) from None
         # The sections that check more than their fields' types (known roles, addresses, a positive
         # interval) are built again through their own checks.

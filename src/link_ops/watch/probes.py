@@ -24,7 +24,7 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from link_ops.exceptions import ConfigurationError
+from link_ops.exceptions import ConfigurationError, validation_problems
 from link_ops.store import OpsStore, ProbeRecord, UnknownPartnerError
 from link_ops.watch.sla import Clock, now_from, utc_clock
 
@@ -49,10 +49,7 @@ class ProbeSettings(BaseModel):
         try:
             settings = cls.model_validate(values)
         except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']} (got {e.get('input')!r})"
-                for e in exc.errors()
-            ]
+            problems = validation_problems(exc, with_input=True)
             raise ConfigurationError(
                 "invalid probe settings: " + "; ".join(problems) + ". Fix these values (see ProbeSettings)."
             ) from None

@@ -37,7 +37,7 @@ from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from link_ops import contracts
-from link_ops.exceptions import ConfigurationError, UnsupportedChainError
+from link_ops.exceptions import ConfigurationError, UnsupportedChainError, validation_problems
 from link_ops.index.catalog import SAFE_CONTRACT, checksum, contract_abi
 from link_ops.index.rpc import JsonRpc, JsonRpcError
 from link_ops.model.chains import chain_by_id
@@ -113,11 +113,7 @@ class RuleSettings(BaseModel):
         try:
             settings = cls.model_validate(values)
         except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
-                + e["msg"].removeprefix("Value error, ")
-                for e in exc.errors()
-            ]
+            problems = validation_problems(exc)
             raise RuleSettingsError("invalid intrusion rule settings: " + "; ".join(problems)) from None
         unknown = [r for r in settings.critical_roles if role_id(r) not in ROLE_NAMES]
         bad = [a for a in settings.trusted if not _is_address(a)]

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rich.console import Console
 from rich.markup import escape
 
-from link_ops.exceptions import ConfigurationError, LinkOpsError
+from link_ops.exceptions import ConfigurationError, LinkOpsError, validation_problems
 from link_ops.watch.alerts import Alert, Severity
 
 #: The header a webhook receiver deduplicates by: the alert's key, the same on every attempt.
@@ -344,10 +344,7 @@ class SinksConfig(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'sinks'}: {e['msg']} (got {e.get('input')!r})"
-                for e in exc.errors()
-            ]
+            problems = validation_problems(exc, root="sinks", with_input=True)
             raise ConfigurationError("alert sinks: " + "; ".join(problems)) from None
 
 

@@ -39,7 +39,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from link_ops.exceptions import ConfigurationError
+from link_ops.exceptions import ConfigurationError, validation_problems
 from link_ops.watch.alerts import Alert, Severity
 
 #: A clock: returns the current time, timezone-aware (UTC).
@@ -203,10 +203,7 @@ class SlaSettings(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
-            problems = [
-                f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']} (got {e.get('input')!r})"
-                for e in exc.errors()
-            ]
+            problems = validation_problems(exc, with_input=True)
             raise ConfigurationError(
                 "invalid SLA settings: " + "; ".join(problems) + ". Fix these values (see SlaSettings)."
             ) from None
