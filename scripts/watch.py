@@ -202,6 +202,7 @@ def cli(
                     upstreams=pool_upstreams(pools),
                     standings=_standings(slas),
                     sla=store.sla,
+                    loop=lambda: tower.snapshot(),
                 ),
                 registries=[registry, index_metrics.registry, *(p.registry for p in pools)],
                 host=config.http.host,

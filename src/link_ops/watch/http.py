@@ -179,6 +179,9 @@ class StatusSources:
     #: Where partners report the benefits they applied (``POST /api/partners/<id>/benefits``); None: the
     #: route answers 404.
     sla: SlaStore | None = None
+    #: The watch loop's own state (``Watchtower.snapshot``: steps, chains, the last performance window),
+    #: served as ``watch`` in ``/api/status``.
+    loop: Callable[[], Mapping[str, Any]] | None = None
 
 
 # -- rendering ----------------------------------------------------------------------------------------------
@@ -287,6 +290,7 @@ class StatusPage:
                 else {"error": standings_error}
             ),
             "incidents": [i.to_json() for i in self.sources.watch.incidents()],
+            **({"watch": _json_value(self._read(self.sources.loop)[0])} if self.sources.loop else {}),
         }
 
     def html(self) -> str:

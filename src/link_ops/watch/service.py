@@ -118,6 +118,10 @@ class WatchSettings(BaseModel):
     batches_per_round: int = Field(default=20, ge=1)
     #: Alerts kept in memory for the console and the status page (the store keeps them all).
     recent_alerts: int = Field(default=50, ge=1)
+    #: Judge a new index's history too (every block from the contracts' deployment). Off: a watch begun on
+    #: an empty store reads the history but judges only blocks after the head it first saw; a watch
+    #: restarted on its store judges every block indexed since it stopped.
+    judge_history: bool = False
 
 
 class IndexTask:
@@ -134,6 +138,8 @@ class IndexTask:
         self.restarts = 0
         self.last_error: str | None = None
         self.last_report: RoundReport | None = None
+        #: The last block the intrusion rules have judged (None until the first step).
+        self.judged: int | None = None
 
     @property
     def name(self) -> str:
@@ -231,21 +237,33 @@ class Watchtower:
         now = self.clock()
         report = StepReport(now)
         for task in self.tasks:
-            before = self._indexed(task)
+            fresh = task.judged is None and self.store.index.cursor(task.chain_id) is None
+            if task.judged is None and not fresh:
+                task.judged = self._indexed(task)  # a restart: what the chain did while it was down is judged
             result = task.round(self.settings.batches_per_round)
             report.rounds[task.name] = result
             if result is None or result.indexed is None:
                 continue
-            lowest = before
-            for rollback in result.rollbacks:
-                fork = task.indexer.start_block - 1 if rollback.to_block is None else rollback.to_block
-                lowest = min(lowest, fork)
-            if result.rollbacks:
+            if task.judged is None:
+                # A new index: the chain's history is read, not judged (it is not news), unless asked.
+                task.judged = task.indexer.start_block - 1 if self.settings.judge_history else result.head
+            forks = [
+                task.indexer.start_block - 1 if r.to_block is None else r.to_block for r in result.rollbacks
+            ]
+            if forks:
+                task.judged = min(task.judged, *forks)
                 report.retracted += len(
-                    self.store.watch.retract_reorganised(task.chain_id, lowest + 1, now=now)
+                    self.store.watch.retract_reorganised(task.chain_id, min(forks) + 1, now=now)
                 )
-            if self.detector is not None and result.indexed > lowest:
-                report.alerts += self.detector.after_round(task.chain_id, lowest + 1, result.indexed)
+            if self.detector is not None and result.indexed > task.judged:
+                try:
+                    report.alerts += self.detector.after_round(task.chain_id, task.judged + 1, result.indexed)
+                except IndexRpcError as exc:  # judged again next step: nothing was remembered of it
+                    task.failures_in_a_row += 1
+                    task.last_error = f"intrusion rules: {exc}"
+                    log.warning("%s: rules could not read the chain (%s); again next step", task.name, exc)
+                    continue
+                task.judged = result.indexed
         if self.monitor is not None and (self._next_tick is None or now >= self._next_tick):
             report.alerts += self.monitor.tick().alerts
             report.monitored = True

@@ -52,23 +52,30 @@ def lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def test_watch_once__catches_up_and_raises_the_attack_once_into_the_file_and_the_store(world, tmp_path):
+def test_watch_once__reads_history_without_judging_it_then_raises_a_new_attack_once(world, tmp_path):
     world.rewind()
-    tx = grant_minter_to_attacker(world)
     db, alerts = f"sqlite:///{tmp_path / 'ops.db'}", tmp_path / "alerts.jsonl"
     args = ("run", "watch", "--chains", "polygon,ethereum", "--once", "--no-live", "--port", "0")
+    args += ("--db", db, "--jsonl", str(alerts))
 
-    first = run_ape(*args, "--db", db, "--jsonl", str(alerts), env=env_of(world), timeout=600)
+    history = run_ape(*args, env=env_of(world), timeout=600)
 
-    assert first.returncode == 0, output_of(first)
+    assert history.returncode == 0, output_of(history)
+    assert lines(alerts) == []  # the deployment's history is indexed, not news
+    assert "watchtower" in history.stdout and "polygon" in history.stdout  # the summary table
+    assert "status page http://127.0.0.1:" in history.stdout
+
+    tx = grant_minter_to_attacker(world)
+    attacked = run_ape(*args, env=env_of(world), timeout=600)
+
+    assert attacked.returncode == 0, output_of(attacked)
     written = lines(alerts)
     [grant] = [a for a in written if a["rule"] == "role-granted" and a["tx_hash"] == tx]
     assert grant["severity"] == "critical" and grant["subject"] == world.attacker.address
     assert "MINTER_ROLE" in grant["summary"]
-    assert "watchtower" in first.stdout and "polygon" in first.stdout  # the summary table
-    assert "status page http://127.0.0.1:" in first.stdout
+    assert "alerts raised in this run" in attacked.stdout
 
-    again = run_ape(*args, "--db", db, "--jsonl", str(alerts), env=env_of(world), timeout=600)
+    again = run_ape(*args, env=env_of(world), timeout=600)
 
     assert again.returncode == 0, output_of(again)
     assert lines(alerts) == written  # the same keys: nothing raised or written twice
@@ -99,7 +106,7 @@ def wait_for(what: str, check, *, patience: float = 240.0):
     while time.monotonic() < deadline:
         try:
             found = check()
-        except requests.RequestException:
+        except (requests.RequestException, ValueError, KeyError, TypeError):  # not up, or not there yet
             found = None
         if found:
             return found
@@ -133,6 +140,11 @@ def test_watch_running__serves_the_page_raises_a_live_attack_and_stops_on_sigter
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for("/api/health answering", lambda: requests.get(f"{base}/api/health", timeout=5).ok)
+        # Its first step has read both chains to their heads (a new index's history is not judged).
+        wait_for(
+            "the watch's first step",
+            lambda: requests.get(f"{base}/api/status", timeout=5).json()["watch"]["steps"] >= 1,
+        )
         tx = grant_minter_to_attacker(world)
 
         def raised():
