@@ -13,7 +13,7 @@ import ape
 import pytest
 from _intrusion_world import KEYS, WatchWorld, build_world, calldata, role
 
-from link_ops.index import ChainIndexer, IndexSettings, PooledJsonRpc, targets_from_records
+from link_ops.index import ChainIndexer, IndexRpcError, IndexSettings, PooledJsonRpc, targets_from_records
 from link_ops.model.chains import chain_by_key
 from link_ops.rpc import PoolSettings, RpcPool
 from link_ops.testing.faults import FaultProxy, Mode
@@ -159,3 +159,36 @@ def test_a_chain_whose_node_fails_round_after_round__restarted_by_the_monitor(to
 
     tower.proxies["ethereum"].set_mode(Mode.PASS)
     assert tower.step().rounds["index:ethereum"] is not None
+
+
+class FlakyRules:
+    """The real detector, whose node fails the first time it is asked (a cap read, a trace)."""
+
+    def __init__(self, detector: IntrusionDetector) -> None:
+        self.detector, self.failed, self.asked = detector, False, []
+
+    def after_round(self, chain_id: int, first_block: int, last_block: int):
+        self.asked.append((chain_id, first_block, last_block))
+        if not self.failed and chain_id == 137:
+            self.failed = True
+            raise IndexRpcError("eth_call at block: the node timed out")
+        return self.detector.after_round(chain_id, first_block, last_block)
+
+
+def test_rules_that_cannot_read_the_chain__those_blocks_judged_again_next_step(tower):
+    tower.step()
+    rules = FlakyRules(tower.tower.detector)
+    tower.tower.detector = rules
+    tx = grant_minter(tower.world)
+
+    failed = tower.step()
+    [task] = [t for t in tower.tower.tasks if t.name == "index:polygon"]
+    assert [a for a in failed.new_alerts if a.rule == "role-granted"] == []
+    assert task.failures_in_a_row == 1 and "intrusion rules: eth_call at block" in (task.last_error or "")
+
+    judged = tower.step()
+
+    [grant] = [a for a in judged.new_alerts if a.rule == "role-granted"]
+    assert grant.tx_hash == tx
+    polygon = [(first, last) for chain, first, last in rules.asked if chain == 137]
+    assert polygon[1][0] == polygon[0][0]  # the same blocks, from the same first block
