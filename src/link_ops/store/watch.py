@@ -50,6 +50,7 @@ from link_ops.store.watch_tables import (
     AlertRow,
     DeliveryRow,
     IncidentRow,
+    JudgedRow,
 )
 from link_ops.watch.alerts import Alert, Severity
 
@@ -571,6 +572,36 @@ class WatchStore:
             return _incident_record(row)
 
     # -- reorganisations ----------------------------------------------------------------------------------
+
+    def judged(self, chain_id: int) -> tuple[int, int] | None:
+        """The blocks of `chain_id` the intrusion rules have judged, ``(first, last)``; None: none yet."""
+        chain_id = check_chain_id(chain_id)
+        with self._sessions.begin() as session:
+            row = session.get(JudgedRow, chain_id)
+            return None if row is None else (int(row.first_block), int(row.last_block))
+
+    def set_judged(
+        self, chain_id: int, first_block: int, last_block: int, *, now: datetime | None = None
+    ) -> None:
+        """Records that the rules have judged `chain_id` from `first_block` up to `last_block` (lowered after
+        a reorganisation: the blocks above are judged again)."""
+        chain_id = check_chain_id(chain_id)
+        for name, value in (("first_block", first_block), ("last_block", last_block)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+                raise ConfigurationError(f"{name} must be a block number (or -1: none), got {value!r}")
+        with self._sessions.begin() as session:
+            row = session.get(JudgedRow, chain_id)
+            if row is None:
+                session.add(
+                    JudgedRow(
+                        chain_id=chain_id,
+                        first_block=first_block,
+                        last_block=last_block,
+                        updated_at=now or utcnow(),
+                    )
+                )
+            else:
+                row.first_block, row.last_block, row.updated_at = first_block, last_block, now or utcnow()
 
     def retract_reorganised(
         self, chain_id: int, from_block: int, *, now: datetime | None = None, reason: str | None = None

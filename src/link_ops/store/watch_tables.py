@@ -6,7 +6,9 @@
 - ``watch_alerts``: every alert ever raised, once per :attr:`~link_ops.watch.alerts.Alert.key`; an alert
   about blocks a reorganisation replaced is kept and marked retracted, never deleted;
 - ``watch_deliveries``: the outbox, one row per (alert, sink): pending until the sink took it, then
-  delivered; failed once its sink gave up on it; cancelled when its alert was retracted before delivery.
+  delivered; failed once its sink gave up on it; cancelled when its alert was retracted before delivery;
+- ``watch_judged``: per chain, the blocks the intrusion rules have judged (from the first to the last), so
+  that a restarted watch judges what it missed and never the history it chose not to judge.
 
 Rows are written only by :class:`~link_ops.store.watch.WatchStore`.
 """
@@ -127,3 +129,14 @@ class DeliveryRow(Base):
     @validates("last_error")
     def _free_text(self, _key: str, value: str | None) -> str | None:
         return without_nul(value)
+
+
+class JudgedRow(Base):
+    """The blocks of one chain the intrusion rules have judged: `first_block` .. `last_block`."""
+
+    __tablename__ = "watch_judged"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_block: Mapped[int] = mapped_column(BigInteger)
+    last_block: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -138,8 +138,9 @@ class IndexTask:
         self.restarts = 0
         self.last_error: str | None = None
         self.last_report: RoundReport | None = None
-        #: The last block the intrusion rules have judged (None until the first step).
+        #: The last block the intrusion rules have judged, and the first (None until the first step).
         self.judged: int | None = None
+        self.judged_from = 0
 
     @property
     def name(self) -> str:
@@ -228,30 +229,38 @@ class Watchtower:
         self.last_step: StepReport | None = None
         self._lock = threading.Lock()
 
-    def _indexed(self, task: IndexTask) -> int:
-        cursor = self.store.index.cursor(task.chain_id)
-        return task.indexer.start_block - 1 if cursor is None else cursor.last_block
+    def _judging_from(self, task: IndexTask, first: RoundReport) -> tuple[int, int]:
+        """Where the rules begin on `task`'s chain, as ``(last judged, first judged)``.
+
+        A chain judged before (the store says from where to where): from the last judged block, less the
+        confirmation depth (judged again, so that the cross-chain checks still waiting when the watch
+        stopped, kept in memory, are taken up; what was raised then is known, not raised twice), never
+        below the first judged block. A chain never judged: from the head the first round saw (its history
+        is read, not judged), or from its start with ``judge_history``.
+        """
+        mark = self.store.watch.judged(task.chain_id)
+        if mark is not None:
+            first_judged, last_judged = mark
+            return max(first_judged - 1, last_judged - task.indexer.depth), first_judged
+        begin = task.indexer.start_block - 1 if self.settings.judge_history else first.head
+        return begin, begin + 1
 
     def step(self) -> StepReport:
         """One pass of the loop (see the module documentation)."""
         now = self.clock()
         report = StepReport(now)
         for task in self.tasks:
-            fresh = task.judged is None and self.store.index.cursor(task.chain_id) is None
-            if task.judged is None and not fresh:
-                task.judged = self._indexed(task)  # a restart: what the chain did while it was down is judged
             result = task.round(self.settings.batches_per_round)
             report.rounds[task.name] = result
             if result is None or result.indexed is None:
                 continue
             if task.judged is None:
-                # A new index: the chain's history is read, not judged (it is not news), unless asked.
-                task.judged = task.indexer.start_block - 1 if self.settings.judge_history else result.head
+                task.judged, task.judged_from = self._judging_from(task, result)
             forks = [
                 task.indexer.start_block - 1 if r.to_block is None else r.to_block for r in result.rollbacks
             ]
             if forks:
-                task.judged = min(task.judged, *forks)
+                task.judged = max(task.judged_from - 1, min(task.judged, *forks))
                 report.retracted += len(
                     self.store.watch.retract_reorganised(task.chain_id, min(forks) + 1, now=now)
                 )
@@ -264,6 +273,7 @@ class Watchtower:
                     log.warning("%s: rules could not read the chain (%s); again next step", task.name, exc)
                     continue
                 task.judged = result.indexed
+            self.store.watch.set_judged(task.chain_id, task.judged_from, task.judged, now=now)
         if self.monitor is not None and (self._next_tick is None or now >= self._next_tick):
             report.alerts += self.monitor.tick().alerts
             report.monitored = True

@@ -192,3 +192,26 @@ def test_rules_that_cannot_read_the_chain__those_blocks_judged_again_next_step(t
     assert grant.tx_hash == tx
     polygon = [(first, last) for chain, first, last in rules.asked if chain == 137]
     assert polygon[1][0] == polygon[0][0]  # the same blocks, from the same first block
+
+
+def test_a_restarted_watch__judges_the_confirmation_window_again_and_raises_nothing_twice(tower):
+    tower.step()  # the store's first look at the chains: their history is read, not judged
+    tx = grant_minter(tower.world)
+    [grant] = [a for a in tower.step().new_alerts if a.rule == "role-granted"]
+    assert grant.tx_hash == tx
+    [task] = [t for t in tower.tower.tasks if t.name == "index:polygon"]
+    mark = tower.store.watch.judged(137)
+    assert mark is not None and mark[1] == task.judged  # the judged blocks are kept in the store
+    first_judged, last_judged = mark
+
+    task.judged = None  # a new process on the same store
+    rules = FlakyRules(tower.tower.detector)
+    rules.failed = True  # no failure this time: only record what is asked
+    tasks = tower.tower.tasks
+    restarted = Watchtower(tower.store, tasks, tower.dispatcher, detector=rules, clock=tower.clock)
+    step = restarted.step()
+
+    [(first, _last)] = [(f, last) for chain, f, last in rules.asked if chain == 137]
+    assert first == max(first_judged, last_judged - task.indexer.depth + 1)
+    assert first <= grant.block_number  # the attack's block judged again...
+    assert [a for a in step.new_alerts if a.rule == "role-granted"] == []  # ...and known, not raised twice

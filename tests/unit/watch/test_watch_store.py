@@ -336,3 +336,24 @@ def test_stored_alert_json__carries_the_alert_and_its_retraction(ops_store: OpsS
     data = stored.to_json()
     assert data["key"] == "a" and data["severity"] == "high" and data["retracted"] is True
     assert data["retracted_at"] == T0.isoformat() and data["incident_id"] == stored.incident_id
+
+
+# -- what the rules have judged -----------------------------------------------------------------------------
+
+
+def test_judged__none_until_set_then_the_latest_mark_per_chain(ops_store: OpsStore) -> None:
+    watch = ops_store.watch
+    assert watch.judged(137) is None
+
+    watch.set_judged(137, 100, 150, now=T0)
+    watch.set_judged(137, 100, 180, now=T0)
+    watch.set_judged(1, 7, 9, now=T0)
+
+    assert watch.judged(137) == (100, 180) and watch.judged(1) == (7, 9)
+
+
+@pytest.mark.parametrize("bad", [-2, True, "10", 1.5])
+def test_judged__not_a_block_number__refused_nothing_written(ops_store: OpsStore, bad) -> None:
+    with pytest.raises(ConfigurationError, match="must be a block number"):
+        ops_store.watch.set_judged(137, bad, 10)
+    assert ops_store.watch.judged(137) is None

@@ -99,9 +99,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("watch_deliveries", schema=None) as batch_op:
         batch_op.create_index("ix_watch_deliveries_due", ["sink", "status", "next_attempt_at"], unique=False)
+    op.create_table(
+        "watch_judged",
+        sa.Column("chain_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("first_block", sa.BigInteger(), nullable=False),
+        sa.Column("last_block", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("chain_id", name=op.f("watch_judged_pkey")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("watch_judged")
     with op.batch_alter_table("watch_deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_watch_deliveries_due")
     op.drop_table("watch_deliveries")
