@@ -80,6 +80,10 @@ foundry:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
+    # setuptools builds in the checkout's build/ and keeps what an earlier build put there: a contract
+    # artifact since renamed would ship again. The wheel is built from what the tree holds now.
+    for stale in (ROOT / "build" / "lib", *(ROOT / "build").glob("bdist.*")):
+        shutil.rmtree(stale, ignore_errors=True)
     done = subprocess.run(
         [
             sys.executable,
