@@ -162,3 +162,11 @@ def test_watch_running__serves_the_page_raises_a_live_attack_and_stops_on_sigter
         out, err = process.communicate(timeout=120)
     assert process.returncode == 0, out + err
     assert "stopped: what was indexed and raised is kept" in out
+
+
+def test_watch__a_bad_webhook_url_on_the_command_line__one_error_line_naming_it():
+    done = run_ape_here("run", "watch", "--chains", "polygon", "--webhook", "ftp://hooks.example/x", "--once")
+
+    assert done.returncode != 0
+    [line] = error_lines(done)
+    assert "sinks.webhooks.0.url" in line and "must be http(s)://host[:port]/path" in line
