@@ -475,6 +475,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "application/json",
                 _json({"error": f"{type(exc).__name__}: {exc}"}),
             )
+        # Counted before the answer leaves: a client that has its answer finds it in /metrics.
+        self.server.app.request_seconds.labels(route, method).observe(time.perf_counter() - started)
+        if status >= 500:
+            self.server.app.server_errors.labels(route, method).inc()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -483,9 +487,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
         self.end_headers()
         self.wfile.write(body)
-        self.server.app.request_seconds.labels(route, method).observe(time.perf_counter() - started)
-        if status >= 500:
-            self.server.app.server_errors.labels(route, method).inc()
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
