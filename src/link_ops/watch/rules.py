@@ -725,6 +725,29 @@ def _transaction_target(r: Round, tx_hash: str) -> str | None:
     return checksum(str(to)) if to else None
 
 
+def _role_events(r: Round) -> list[IndexedEvent]:
+    """The chain's LBC role grants and revocations the index holds, in chain order."""
+    found = r.index.events(r.chain_id, event="RoleGranted", contract="LBCToken")
+    found += r.index.events(r.chain_id, event="RoleRevoked", contract="LBCToken")
+    return sorted(found, key=lambda e: (e.block_number, e.log_index))
+
+
+def _minter_holders(role_events: Sequence[IndexedEvent], mint: IndexedEvent) -> set[str]:
+    """Who held MINTER_ROLE on the minted token just before `mint` (granted and not revoked since)."""
+    minter_role = role_id("MINTER_ROLE")
+    holders: set[str] = set()
+    for e in role_events:
+        if (e.block_number, e.log_index) >= (mint.block_number, mint.log_index):
+            break
+        if e.address == mint.address and str(e.args.get("role", "")).lower() == minter_role:
+            account = checksum(str(e.args["account"]))
+            if e.event == "RoleGranted":
+                holders.add(account)
+            else:
+                holders.discard(account)
+    return holders
+
+
 def mints(r: Round) -> list[Alert]:
     """``lbc-minted-by-stranger``: LBC minted by anything other than the cube contract (at home) or the
     chain's LBC bridge (elsewhere). A reward claim (the index's ``index_claims``) is the cube contract's
@@ -739,6 +762,7 @@ def mints(r: Round) -> list[Alert]:
     bridges = set(r.known.of(r.chain_id, "LBCBridge"))
     per_block: dict[int, list[IndexedEvent]] = defaultdict(list)
     minters: dict[str, tuple[str | None, str]] = {}
+    role_events: list[IndexedEvent] | None = None  # read once, when a mint cannot be traced
     for e in _lbc_mints(r):
         per_block[e.block_number].append(e)
         if e.tx_hash in r.claim_txs:
@@ -761,12 +785,23 @@ def mints(r: Round) -> list[Alert]:
         minter, how = minters[e.tx_hash]
         if minter is not None and minter in allowed:
             continue
+        suspects: list[str] = []
+        if how != "traced":
+            # Without a trace the transaction's target only stands in for the minter (a claim sent through a
+            # Safe or a smart account targets the wallet). Only an account holding MINTER_ROLE can mint: while
+            # the protocol's own contracts are the only holders, the mint is theirs.
+            if role_events is None:
+                role_events = _role_events(r)
+            suspects = sorted(_minter_holders(role_events, e) - allowed)
+            if not suspects:
+                continue
         amount = int(e.amount or 0)
         shown = r.name(minter) if minter else "an unknown account"
         note = (
             ""
             if how == "traced"
-            else " (the node gives no call trace: the minter is the transaction's target)"
+            else " (the node gives no call trace: the minter is the transaction's target; MINTER_ROLE is "
+            f"also held by {', '.join(r.name(a) for a in suspects)})"
         )
         out.append(
             r.alert(
@@ -775,8 +810,14 @@ def mints(r: Round) -> list[Alert]:
                 f"{amount / LBC_UNIT:,.6f} LBC minted on {r.chain_name} to {r.name(str(e.to_address))} by "
                 f"{shown}, neither the cube contract nor the bridge{note}: revoke its MINTER_ROLE",
                 e,
-                subject=minter or e.to_address,
-                values={"minter": minter, "minter_from": how, "to": e.to_address, "amount": str(amount)},
+                subject=minter if how == "traced" or minter in suspects else suspects[0],
+                values={
+                    "minter": minter,
+                    "minter_from": how,
+                    "to": e.to_address,
+                    "amount": str(amount),
+                    "minter_role_holders": ", ".join(suspects) or None,
+                },
             )
         )
     for _block, found in sorted(per_block.items()):

@@ -325,9 +325,27 @@ def test_mint__traced_to_the_cube_contract__no_alert(detect, node):
 
 def test_mint__node_without_traces__falls_back_to_the_transaction_target_and_says_so(detect, node):
     node.transactions[tx(500)] = {"to": STRANGER.lower(), "from": ALICE}
-    alert = only(detect(HOME, [mint(ALICE, LBC_UNIT, 5)], 5), "lbc-minted-by-stranger")
+    grant = granted(MINTER, STRANGER, ALICE, 4)
+    alerts = detect(HOME, [grant, mint(ALICE, LBC_UNIT, 5)], 5)
+    alert = only(alerts, "lbc-minted-by-stranger")
     assert alert.values["minter_from"] == "tx-to" and alert.subject == STRANGER
-    assert "no call trace" in alert.summary
+    assert "no call trace" in alert.summary and f"MINTER_ROLE is also held by {STRANGER}" in alert.summary
+
+
+def test_mint__node_without_traces__only_the_protocol_holds_minter__a_wallets_claim_is_no_alert(detect, node):
+    """A claim sent through a Safe or a smart account targets the wallet, not the cube contract: without a
+    trace the wallet stands in for the minter, but no one outside the protocol can mint."""
+    node.transactions[tx(500)] = {"to": STRANGER.lower(), "from": ALICE}  # the wallet
+    grant = granted(MINTER, CUBES, ALICE, 4)
+    alerts = detect(HOME, [grant, mint(ALICE, LBC_UNIT, 5)], 5)
+    assert [a for a in alerts if a.rule == "lbc-minted-by-stranger"] == []
+
+
+def test_mint__node_without_traces__a_stranger_whose_minter_role_was_revoked__no_alert(detect, node):
+    node.transactions[tx(500)] = {"to": STRANGER.lower(), "from": ALICE}
+    revoke = ev("LBCToken", "RoleRevoked", {"role": MINTER, "account": STRANGER, "sender": ALICE}, 4, at=LBC)
+    alerts = detect(HOME, [granted(MINTER, STRANGER, ALICE, 3), revoke, mint(ALICE, LBC_UNIT, 5)], 5)
+    assert [a for a in alerts if a.rule == "lbc-minted-by-stranger"] == []
 
 
 def test_mint__a_bridge_arrival_of_the_same_amount__no_trace_asked_no_alert(detect, node):
@@ -563,7 +581,8 @@ def test_after_round__node_unreachable__raises_and_the_same_blocks_again_give_ea
 def test_mint__tracing_off__the_transaction_target_stands_for_the_minter(detect, node):
     node.traces[tx(500)] = trace(CUBES, LBC)  # would clear it, but is not asked
     node.transactions[tx(500)] = {"to": STRANGER}
-    alert = only(detect(HOME, [mint(ALICE, LBC_UNIT, 5)], 5, trace_minters=False), "lbc-minted-by-stranger")
+    events = [granted(MINTER, STRANGER, ALICE, 4), mint(ALICE, LBC_UNIT, 5)]
+    alert = only(detect(HOME, events, 5, trace_minters=False), "lbc-minted-by-stranger")
     assert alert.values["minter_from"] == "tx-to"
     assert not [m for m, _p in node.asked if m == "debug_traceTransaction"]
 
