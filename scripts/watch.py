@@ -69,24 +69,6 @@ def _stop(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _standings(slas: PartnerSlas) -> Any:
-    def rows() -> list[dict[str, Any]]:
-        out = []
-        for report in slas.reports():
-            data = report.to_json()
-            out.append(
-                {
-                    "partner": report.partner_id,
-                    "chain_id": report.chain_id,
-                    "standing": data.get("standing"),
-                    "reasons": "; ".join(data.get("reasons") or []),
-                }
-            )
-        return out
-
-    return rows
-
-
 def _summary(store: OpsStore, tower: Watchtower) -> Table:
     table = Table(title="watchtower")
     for column in ("chain", "indexed", "head", "events", "alerts (open incidents)"):
@@ -107,7 +89,13 @@ def _summary(store: OpsStore, tower: Watchtower) -> Table:
 
 @click.command()
 @chains_option()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None, help="YAML settings")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML settings: thresholds, sinks and their routing, HTTP (README: Watchtower)",
+)
 @click.option(
     "--db", default=None, help="the operations store's URL (default: $LINK_OPS_DB_URL, else .link_ops/ops.db)"
 )
@@ -142,19 +130,15 @@ def cli(
     console: Console = make_console()
     with user_errors():
         http: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-        sinks: dict[str, Any] = {}
-        if jsonl is not None:
-            sinks["jsonl"] = jsonl
-        overrides: dict[str, Any] = {"http": http} if http else {}
-        config = WatchConfig.load(config_path, **overrides)
-        if sinks or webhooks:
-            merged = config.sinks.model_dump()
-            merged.update(sinks)
-            merged["webhooks"] = [
-                *merged["webhooks"],
+        config = WatchConfig.load(config_path, **({"http": http} if http else {}))
+        if jsonl is not None or webhooks:  # sinks added to the file's (its webhooks kept)
+            sinks = config.sinks.model_dump()
+            sinks["jsonl"] = jsonl if jsonl is not None else sinks["jsonl"]
+            sinks["webhooks"] = [
+                *sinks["webhooks"],
                 *({"url": url, "name": f"webhook-{i + 1}"} for i, url in enumerate(webhooks)),
             ]
-            config = WatchConfig.load(config_path, **overrides, sinks=merged)
+            config = WatchConfig.build({**config.model_dump(), "sinks": sinks}, source="--jsonl/--webhook")
         index_settings = IndexSettings.build(confirmations=parse_confirmations(confirmations))
         directory = deployments_directory(Path(project.path))
         store = OpsStore(db)
@@ -200,7 +184,7 @@ def cli(
                     store.watch,
                     figures=index_figures(store.index),
                     upstreams=pool_upstreams(pools),
-                    standings=_standings(slas),
+                    standings=slas.standings,
                     sla=store.sla,
                     loop=lambda: tower.snapshot(),
                 ),

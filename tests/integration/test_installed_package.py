@@ -63,6 +63,27 @@ assert current_revision(url) == head_revision()
 with OpsStore(url) as store:
     assert store.relayer.relayer_cursor(137, "0x" + "11" * 20) == 5
 print(f"ops store migrated to revision {head_revision()}")
+
+# The watchtower's library: the index reads the Safe's events (its ABI from ape-safe's manifest), and an
+# alert is stored once and forms an incident.
+from link_ops.index.catalog import Catalog
+from link_ops.watch import Alert, Severity
+
+assert len(Catalog().topics(["SafeL2"])) >= 5
+alert = Alert(
+    rule="role-granted",
+    source="intrusion",
+    severity=Severity.CRITICAL,
+    summary="MINTER_ROLE on LBCToken granted to a stranger",
+    key="role-granted:137:0xab:1",
+    subject="0x" + "ba" * 20,
+)
+with OpsStore(url) as store:
+    [raised] = store.watch.raise_alerts([alert])
+    [again] = store.watch.raise_alerts([alert])
+    [incident] = store.watch.incidents()
+assert (raised.outcome, again.outcome) == ("new", "known") and incident.severity is Severity.CRITICAL
+print("watch: one alert, one incident")
 """
 
 OTHER_PROJECT_CONFIG = """\
@@ -169,6 +190,7 @@ def test_installed_wheel__another_project_deploys_mints_claims_reloads_and_web3_
     assert "ownerOf(2) read by web3.py" in done.stdout
     assert (other / "records" / "31337.json").is_file()
     assert "ops store migrated to revision" in done.stdout
+    assert "watch: one alert, one incident" in done.stdout
     current = subprocess.run(
         [str(python), "-m", "link_ops.store", "current", "--url", f"sqlite:///{other / 'ops.db'}"],
         cwd=other,

@@ -291,6 +291,22 @@ def test_report__from_the_store__slis_and_process_terms(store, clock):
     assert [r.partner_id for r in PartnerSlas(store, clock=clock).reports(CHAIN)] == [PARTNER]
 
 
+def test_standings__a_row_per_active_partner_as_the_status_page_shows_it(store, clock):
+    slas = PartnerSlas(store, clock=clock)
+    [unprobed] = slas.standings()  # no probe yet; its one benefit, granted 2 days ago, never applied
+    assert unprobed["availability_pct"] is None and unprobed["budget_spent_pct"] is None
+    assert unprobed["standing"] == "breached" and "benefit" in unprobed["reasons"]
+
+    store.sla.record_probes([probe(NOW - timedelta(minutes=m), ok=m != 3) for m in range(0, 100)])
+    [row] = slas.standings(CHAIN)
+
+    assert row["partner"] == PARTNER and row["chain_id"] == CHAIN
+    assert row["availability_pct"] == 99.0
+    assert row["budget_spent_pct"] == 200.0  # 1 % of the probes failed, of a 0.5 % budget
+    assert row["standing"] == "breached" and "availability" in row["reasons"]
+    assert slas.standings(1) == []
+
+
 def test_report__unknown_or_unmonitored_partner__one_clear_error(store, clock):
     slas = PartnerSlas(store, clock=clock)
     with pytest.raises(UnknownPartnerError, match="no partner 'ghost' on chain 137"):

@@ -258,31 +258,15 @@ class Catalog:
         decoder = self._decoders.get((contract, topics[0].lower()))
         if decoder is None:
             return None
-        args = decoder.args(topics, log["data"])
-        from_address = to_address = amount = transfer_id = None
-        token_id: int | None = None
-        if decoder.name == "Transfer":
-            from_address, to_address = args["from"], args["to"]
-            if "id" in args:
-                token_id = int(args["id"])
-            else:
-                amount = str(args["value"])
-        if "transferId" in args:
-            transfer_id = args["transferId"]
-        return IndexedEvent(
-            chain_id=chain_id,
-            block_number=int(log["blockNumber"], 16),
-            log_index=int(log["logIndex"], 16),
-            block_hash=log["blockHash"].lower(),
-            tx_hash=log["transactionHash"].lower(),
-            address=checksum(log["address"]),
-            contract=contract,
-            event=decoder.name,
-            args=args,
-            block_time=block_time,
-            from_address=from_address,
-            to_address=to_address,
-            token_id=token_id,
-            amount=amount,
-            transfer_id=transfer_id,
+        return IndexedEvent.of(
+            chain_id,
+            int(log["blockNumber"], 16),
+            int(log["logIndex"], 16),
+            log["blockHash"].lower(),
+            log["transactionHash"].lower(),
+            checksum(log["address"]),
+            contract,
+            decoder.name,
+            decoder.args(topics, log["data"]),
+            block_time,
         )

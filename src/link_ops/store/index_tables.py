@@ -149,6 +149,49 @@ class IndexedEvent:
     amount: str | None = None
     transfer_id: str | None = None
 
+    @classmethod
+    def of(
+        cls,
+        chain_id: int,
+        block_number: int,
+        log_index: int,
+        block_hash: str,
+        tx_hash: str,
+        address: str,
+        contract: str,
+        event: str,
+        args: dict[str, Any],
+        block_time: int,
+    ) -> IndexedEvent:
+        """The event with the columns the queries filter on taken from its arguments: a ``Transfer``'s
+        ``from``/``to`` and its ``id`` (ERC-721) or ``value`` (ERC-20, as a decimal string), and any bridge
+        event's ``transferId``."""
+        from_address = to_address = amount = None
+        token_id: int | None = None
+        if event == "Transfer":
+            from_address, to_address = args["from"], args["to"]
+            if "id" in args:
+                token_id = int(args["id"])
+            else:
+                amount = str(args["value"])
+        return cls(
+            chain_id,
+            block_number,
+            log_index,
+            block_hash,
+            tx_hash,
+            address,
+            contract,
+            event,
+            args,
+            block_time,
+            from_address=from_address,
+            to_address=to_address,
+            token_id=token_id,
+            amount=amount,
+            transfer_id=args.get("transferId"),
+        )
+
     def values(self) -> tuple[Any, ...]:
         """The row, in :data:`EVENT_COLUMNS` order, the arguments as JSON text."""
         return (

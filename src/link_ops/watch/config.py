@@ -76,9 +76,12 @@ class WatchConfig(BaseModel):
             problems = validation_problems(exc, root="config")
             raise ConfigurationError(f"{source}: " + "; ".join(problems)) from None
         # The sections that check more than their fields' types (known roles, addresses, a positive
-        # interval) are built again through their own checks.
-        RuleSettings.build(**config.rules.model_dump())
-        ProbeSettings.build(**config.probes.model_dump())
+        # interval) are built again through their own checks, their errors naming the file too.
+        try:
+            RuleSettings.build(**config.rules.model_dump())
+            ProbeSettings.build(**config.probes.model_dump())
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{source}: {exc}") from None
         return config
 
     @classmethod

@@ -47,6 +47,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
 from link_ops.rpc.pool import RpcPool
+from link_ops.rpc.upstream import HealthState
 from link_ops.watch.alerts import Alert, Severity
 
 Clock = Callable[[], datetime]
@@ -466,7 +467,7 @@ class PerformanceMonitor:
             pool, name = found
             siblings = [t for t in targets if t.target.startswith(f"{pool.chain_label}/")]
             fast = [t.target for t in siblings if t.target not in slow and t.target != target.target]
-            usable = {st.name for st in pool.status() if st.state.value == "healthy"}
+            usable = {st.name for st in pool.status() if st.state is HealthState.HEALTHY}
             fast = [t for t in fast if t.partition("/")[2] in usable]
             if fast:
                 pool.set_weight(name, s.slow_weight, f"{pct} {ms:.0f} ms > {limit_ms:.0f} ms")

@@ -3,7 +3,8 @@ and measures them with :mod:`link_ops.watch.sla`.
 
     slas = PartnerSlas(OpsStore(), clock=clock)
     slas.report("cafe-seoul", 137)      # one partner: SLIs, budgets, burn rates, alerts, standing
-    slas.reports()                      # every active partner (the status page's standings)
+    slas.reports()                      # every active partner
+    slas.standings()                    # their standings, as the status page shows them
     slas.alerts()                       # what fires now (the watch loop hands these to the sinks)
 
 Each call reads the clock once: a report is one consistent moment.
@@ -12,6 +13,7 @@ Each call reads the clock once: a report is one consistent moment.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from link_ops.store import OpsStore, PartnerStateError, UnknownPartnerError
 from link_ops.watch.alerts import Alert
@@ -50,6 +52,25 @@ class PartnerSlas:
             for p in self.store.partners.list_partners(chain_id)
             if p.status == "active"
         ]
+
+    def standings(self, chain_id: int | None = None) -> list[dict[str, Any]]:
+        """One row per active partner for the status page: its standing, availability, the share of its
+        availability budget spent, and why it stands where it does."""
+        rows = []
+        for report in self.reports(chain_id):
+            availability = report.slis["availability"]
+            budget, value = availability.budget, availability.value
+            rows.append(
+                {
+                    "partner": report.partner_id,
+                    "chain_id": report.chain_id,
+                    "standing": report.standing.value,
+                    "availability_pct": None if value is None else round(value * 100, 3),
+                    "budget_spent_pct": None if budget is None else round(budget.spent_fraction * 100, 1),
+                    "reasons": "; ".join(report.reasons),
+                }
+            )
+        return rows
 
     def alerts(self, chain_id: int | None = None) -> list[Alert]:
         """The burn-rate alerts firing now for the active partners (on `chain_id` when given)."""

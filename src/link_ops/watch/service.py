@@ -33,8 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from link_ops.exceptions import ConfigurationError
 from link_ops.index import ChainIndexer, IndexRpcError, RoundReport
-from link_ops.index.indexer import ReorgTooDeepError
 from link_ops.rpc import RpcPool
+from link_ops.rpc.upstream import HealthState
 from link_ops.store import OpsStore
 from link_ops.watch.alerts import Alert, Severity
 from link_ops.watch.dispatch import AlertDispatcher
@@ -141,6 +141,7 @@ class IndexTask:
         #: The last block the intrusion rules have judged, and the first (None until the first step).
         self.judged: int | None = None
         self.judged_from = 0
+        self.judged_saved: tuple[int, int] | None = None
 
     @property
     def name(self) -> str:
@@ -155,8 +156,6 @@ class IndexTask:
         reorganisation deeper than the index keeps is raised: the watch must not go on blind."""
         try:
             report = self.indexer.round(max_batches=max_batches)
-        except ReorgTooDeepError:
-            raise
         except IndexRpcError as exc:
             self.failures_in_a_row += 1
             self.last_error = str(exc)
@@ -172,7 +171,7 @@ class IndexTask:
         self.indexer = self._make()
         self.restarts += 1
         self.failures_in_a_row = 0
-        usable = sum(s.state.value == "healthy" for s in self.pool.status())
+        usable = sum(s.state is HealthState.HEALTHY for s in self.pool.status())
         return f"restarted {self.name} ({usable} of {len(self.pool.names)} node(s) usable after a check)"
 
 
@@ -273,7 +272,9 @@ class Watchtower:
                     log.warning("%s: rules could not read the chain (%s); again next step", task.name, exc)
                     continue
                 task.judged = result.indexed
-            self.store.watch.set_judged(task.chain_id, task.judged_from, task.judged, now=now)
+            if (task.judged_from, task.judged) != task.judged_saved:  # written when it moved, not each step
+                self.store.watch.set_judged(task.chain_id, task.judged_from, task.judged, now=now)
+                task.judged_saved = (task.judged_from, task.judged)
         if self.monitor is not None and (self._next_tick is None or now >= self._next_tick):
             report.alerts += self.monitor.tick().alerts
             report.monitored = True

@@ -85,33 +85,17 @@ def ev(
 ) -> IndexedEvent:
     """An event as the index stores it (the query columns filled as the catalog fills them)."""
     contracts = HOME_CONTRACTS if chain_id == HOME else REMOTE_CONTRACTS
-    where = at or contracts[contract][0]
-    frm = to = amount = transfer_id = None
-    token_id = None
-    if name == "Transfer":
-        frm, to = args["from"], args["to"]
-        if "id" in args:
-            token_id = int(args["id"])
-        else:
-            amount = str(args["value"])
-    if "transferId" in args:
-        transfer_id = args["transferId"]
-    return IndexedEvent(
-        chain_id=chain_id,
-        block_number=block,
-        log_index=log,
-        block_hash=f"0x{block:064x}",
-        tx_hash=tx_hash or tx(block * 100 + log),
-        address=where,
-        contract=contract,
-        event=name,
-        args=dict(args),
-        block_time=block_time(block) if time is None else time,
-        from_address=frm,
-        to_address=to,
-        token_id=token_id,
-        amount=amount,
-        transfer_id=transfer_id,
+    return IndexedEvent.of(
+        chain_id,
+        block,
+        log,
+        f"0x{block:064x}",
+        tx_hash or tx(block * 100 + log),
+        at or contracts[contract][0],
+        contract,
+        name,
+        dict(args),
+        block_time(block) if time is None else time,
     )
 
 
